@@ -1,0 +1,531 @@
+-- baton 0.1.0: the job queue core.
+-- RELEASED SCRIPTS ARE FROZEN: once a version ships, its script is never edited again
+-- (test/released_scripts.sha256 checks it). Changes go into a new upgrade script.
+\echo Use "CREATE EXTENSION baton" to load this file. \quit
+
+-- ---------------------------------------------------------------------------------------
+-- Roles. Cluster-wide, so created only when missing (a second database reuses them).
+--   baton_producer: may defer jobs and read queue statistics
+--   baton_worker:   may fetch, heartbeat and finish jobs
+--   baton_admin:    both, plus queue management, cancel/abort/retry, reaping and purging
+-- ---------------------------------------------------------------------------------------
+DO $roles$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'baton_producer') THEN
+    CREATE ROLE baton_producer NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'baton_worker') THEN
+    CREATE ROLE baton_worker NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'baton_admin') THEN
+    CREATE ROLE baton_admin NOLOGIN;
+    GRANT baton_producer, baton_worker TO baton_admin;
+  END IF;
+END
+$roles$;
+
+-- ---------------------------------------------------------------------------------------
+-- Tables. The claimable set (jobs: waiting and running) is kept apart from history
+-- (jobs_finished), so claims never walk finished rows. Each job carries its own
+-- append-only event list, moved with it, so history costs no extra row per event.
+-- ---------------------------------------------------------------------------------------
+CREATE TABLE @extschema@.queues (
+  name       text PRIMARY KEY,
+  notify     boolean NOT NULL DEFAULT true,
+  created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  CONSTRAINT queues_name_format CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,47}$')
+);
+
+CREATE SEQUENCE @extschema@.job_id_seq;
+
+CREATE TABLE @extschema@.jobs (
+  id               bigint PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.job_id_seq'),
+  queue            text NOT NULL,
+  task             text NOT NULL,
+  args             jsonb NOT NULL,
+  priority         integer NOT NULL,
+  run_at           timestamptz NOT NULL,
+  status           text NOT NULL CONSTRAINT jobs_status_check CHECK (status IN ('waiting', 'running')),
+  attempts         integer NOT NULL DEFAULT 0,
+  max_attempts     integer NOT NULL,
+  retry_backoff    text NOT NULL,
+  retry_delay      interval NOT NULL,
+  retry_delay_max  interval NOT NULL,
+  lock             text,
+  queueing_lock    text,
+  worker           text,
+  lease_token      uuid,
+  lease_expires_at timestamptz,
+  abort_requested  boolean NOT NULL DEFAULT false,
+  last_error       text,
+  deferred_at      timestamptz NOT NULL,
+  events           jsonb NOT NULL
+) WITH (fillfactor = 70);
+
+-- The claim walks this index in claim order and stops after max_jobs rows.
+CREATE INDEX jobs_ready_idx ON @extschema@.jobs (queue, priority DESC, run_at, id)
+  WHERE status = 'waiting';
+-- Expired leases, oldest first, for the reaper.
+CREATE INDEX jobs_lease_idx ON @extschema@.jobs (lease_expires_at) WHERE status = 'running';
+-- Lock bookkeeping touches only jobs that use a lock.
+CREATE INDEX jobs_lock_idx ON @extschema@.jobs (lock, id) WHERE lock IS NOT NULL;
+CREATE UNIQUE INDEX jobs_running_lock_key ON @extschema@.jobs (lock)
+  WHERE status = 'running' AND lock IS NOT NULL;
+CREATE UNIQUE INDEX jobs_queueing_lock_key ON @extschema@.jobs (queueing_lock)
+  WHERE status = 'waiting' AND queueing_lock IS NOT NULL;
+
+CREATE TABLE @extschema@.jobs_finished (
+  id              bigint PRIMARY KEY,
+  queue           text NOT NULL,
+  task            text NOT NULL,
+  args            jsonb NOT NULL,
+  priority        integer NOT NULL,
+  status          text NOT NULL
+                  CONSTRAINT jobs_finished_status_check CHECK (status IN ('succeeded', 'dead', 'cancelled')),
+  attempts        integer NOT NULL,
+  max_attempts    integer NOT NULL,
+  retry_backoff   text NOT NULL,
+  retry_delay     interval NOT NULL,
+  retry_delay_max interval NOT NULL,
+  lock            text,
+  queueing_lock   text,
+  worker          text,
+  result          jsonb,
+  error           text,
+  deferred_at     timestamptz NOT NULL,
+  finished_at     timestamptz NOT NULL,
+  events          jsonb NOT NULL
+);
+-- History is appended in finish order, so a BRIN index serves purging by age for little.
+CREATE INDEX jobs_finished_finished_at_idx ON @extschema@.jobs_finished USING brin (finished_at);
+
+-- pg_dump keeps the user data of an extension only when it is registered.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.queues', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.jobs', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.jobs_finished', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.job_id_seq', '');
+
+-- ---------------------------------------------------------------------------------------
+-- The hot path, in C++ (baton.so). Kept SPI plans; the planner settings pin the claim to
+-- the ready index however the statistics look.
+-- ---------------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.retry_delay(retry_backoff text, retry_delay interval,
+                                        retry_delay_max interval, attempts integer)
+  RETURNS interval
+  LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+  SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'baton_retry_delay';
+
+CREATE FUNCTION @extschema@.defer_v1(
+    queue           text,
+    task            text,
+    args            jsonb DEFAULT '{}',
+    priority        integer DEFAULT 0,
+    run_at          timestamptz DEFAULT NULL,
+    delay           interval DEFAULT NULL,
+    max_attempts    integer DEFAULT 5,
+    retry_backoff   text DEFAULT 'exponential',
+    retry_delay     interval DEFAULT '1 second',
+    retry_delay_max interval DEFAULT '1 hour',
+    lock            text DEFAULT NULL,
+    queueing_lock   text DEFAULT NULL)
+  RETURNS bigint
+  LANGUAGE c VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'baton_defer_v1';
+
+CREATE FUNCTION @extschema@.defer_many_v1(
+    queue           text,
+    task            text,
+    args            jsonb[],
+    priority        integer DEFAULT 0,
+    run_at          timestamptz DEFAULT NULL,
+    delay           interval DEFAULT NULL,
+    max_attempts    integer DEFAULT 5,
+    retry_backoff   text DEFAULT 'exponential',
+    retry_delay     interval DEFAULT '1 second',
+    retry_delay_max interval DEFAULT '1 hour',
+    locks           text[] DEFAULT NULL,
+    queueing_locks  text[] DEFAULT NULL)
+  RETURNS SETOF bigint
+  LANGUAGE c VOLATILE ROWS 100
+  SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'baton_defer_many_v1';
+
+CREATE FUNCTION @extschema@.fetch_v1(
+    queues   text[],
+    worker   text,
+    max_jobs integer DEFAULT 1,
+    lease    interval DEFAULT '5 minutes')
+  RETURNS TABLE (id bigint, queue text, task text, args jsonb, attempt integer,
+                 max_attempts integer, priority integer, lease_token uuid,
+                 lease_expires_at timestamptz)
+  LANGUAGE c VOLATILE ROWS 10
+  SET search_path = pg_catalog, pg_temp
+  SET enable_seqscan = off
+  SET enable_bitmapscan = off
+  AS 'MODULE_PATHNAME', 'baton_fetch_v1';
+
+CREATE FUNCTION @extschema@.finish_v1(
+    job_id      bigint,
+    lease_token uuid,
+    status      text,
+    result      jsonb DEFAULT NULL,
+    error       text DEFAULT NULL,
+    retryable   boolean DEFAULT true)
+  RETURNS text
+  LANGUAGE c VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'baton_finish_v1';
+
+CREATE FUNCTION @extschema@.finish_many_v1(
+    job_ids      bigint[],
+    lease_tokens uuid[],
+    statuses     text[],
+    results      jsonb[] DEFAULT NULL,
+    errors       text[] DEFAULT NULL,
+    retryable    boolean[] DEFAULT NULL)
+  RETURNS TABLE (job_id bigint, status text)
+  LANGUAGE c VOLATILE ROWS 100
+  SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'baton_finish_many_v1';
+
+CREATE FUNCTION @extschema@.heartbeat_v1(
+    job_id      bigint,
+    lease_token uuid,
+    lease       interval DEFAULT '5 minutes')
+  RETURNS TABLE (lease_expires_at timestamptz, abort_requested boolean)
+  LANGUAGE c VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'baton_heartbeat_v1';
+
+CREATE FUNCTION @extschema@.reap_v1(max_jobs integer DEFAULT 1000)
+  RETURNS integer
+  LANGUAGE c VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  SET enable_seqscan = off
+  SET enable_bitmapscan = off
+  AS 'MODULE_PATHNAME', 'baton_reap_v1';
+
+-- ---------------------------------------------------------------------------------------
+-- Administration, in SQL: not on the hot path.
+-- ---------------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.create_queue_v1(queue text, notify boolean DEFAULT true)
+  RETURNS boolean
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  created boolean;
+BEGIN
+  IF queue IS NULL OR notify IS NULL THEN
+    RAISE EXCEPTION 'queue and notify must not be null' USING ERRCODE = '22004';
+  END IF;
+  IF queue !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,47}$' THEN
+    RAISE EXCEPTION 'queue name "%" is invalid', queue USING ERRCODE = '22023',
+      HINT = 'Queue names have 1 to 48 characters: letters, digits and _ - . :, starting with a letter or digit.';
+  END IF;
+  INSERT INTO @extschema@.queues AS q (name, notify) VALUES (queue, create_queue_v1.notify)
+    ON CONFLICT (name) DO UPDATE SET notify = EXCLUDED.notify
+    RETURNING (xmax = 0) INTO created;
+  RETURN created;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.create_queue_v1(text, boolean) IS
+  'Creates a queue, or updates its notify setting; true when the queue is new.';
+
+CREATE FUNCTION @extschema@.drop_queue_v1(queue text, force boolean DEFAULT false)
+  RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  active bigint;
+  removed bigint;
+BEGIN
+  IF queue IS NULL OR force IS NULL THEN
+    RAISE EXCEPTION 'queue and force must not be null' USING ERRCODE = '22004';
+  END IF;
+  -- Waits for in-flight defers and blocks new ones until commit, so no job lands in a
+  -- queue that is being dropped.
+  LOCK TABLE @extschema@.jobs IN SHARE ROW EXCLUSIVE MODE;
+  PERFORM 1 FROM @extschema@.queues q WHERE q.name = queue;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'queue "%" does not exist', queue USING ERRCODE = '42704';
+  END IF;
+  SELECT count(*) INTO active FROM @extschema@.jobs j WHERE j.queue = drop_queue_v1.queue;
+  IF active > 0 AND NOT force THEN
+    RAISE EXCEPTION 'queue "%" still has % waiting or running jobs', queue, active
+      USING ERRCODE = '55000', HINT = 'Pass force => true to delete them with the queue.';
+  END IF;
+  DELETE FROM @extschema@.jobs j WHERE j.queue = drop_queue_v1.queue;
+  DELETE FROM @extschema@.jobs_finished f WHERE f.queue = drop_queue_v1.queue;
+  GET DIAGNOSTICS removed = ROW_COUNT;
+  DELETE FROM @extschema@.queues q WHERE q.name = queue;
+  RETURN active + removed;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.drop_queue_v1(text, boolean) IS
+  'Drops a queue with its history; refuses while jobs are waiting or running unless force.';
+
+-- Moves one active job into history with a final status. Internal.
+CREATE FUNCTION @extschema@._bury(job_id bigint, final_status text, event jsonb,
+                                  result jsonb DEFAULT NULL, error text DEFAULT NULL)
+  RETURNS void
+  LANGUAGE sql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+  WITH gone AS (DELETE FROM @extschema@.jobs j WHERE j.id = _bury.job_id RETURNING j.*)
+  INSERT INTO @extschema@.jobs_finished
+    (id, queue, task, args, priority, status, attempts, max_attempts, retry_backoff,
+     retry_delay, retry_delay_max, lock, queueing_lock, worker, result, error, deferred_at,
+     finished_at, events)
+  SELECT id, queue, task, args, priority, final_status, attempts, max_attempts, retry_backoff,
+         retry_delay, retry_delay_max, lock, queueing_lock, worker, _bury.result,
+         coalesce(_bury.error, last_error), deferred_at, clock_timestamp(),
+         events || jsonb_build_array(event)
+  FROM gone;
+$fn$;
+
+CREATE FUNCTION @extschema@._job_event(kind text, detail jsonb DEFAULT '{}')
+  RETURNS jsonb
+  LANGUAGE sql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$ SELECT jsonb_build_object('at', clock_timestamp(), 'kind', kind) || detail $fn$;
+
+CREATE FUNCTION @extschema@.cancel_v1(job_id bigint, reason text DEFAULT NULL)
+  RETURNS void
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  current_status text;
+BEGIN
+  IF job_id IS NULL THEN
+    RAISE EXCEPTION 'job_id must not be null' USING ERRCODE = '22004';
+  END IF;
+  SELECT j.status INTO current_status FROM @extschema@.jobs j WHERE j.id = job_id FOR UPDATE;
+  IF NOT FOUND THEN
+    SELECT f.status INTO current_status FROM @extschema@.jobs_finished f WHERE f.id = job_id;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'P0002';
+    END IF;
+    RAISE EXCEPTION 'job % is already %', job_id, current_status USING ERRCODE = '55000';
+  END IF;
+  IF current_status = 'running' THEN
+    RAISE EXCEPTION 'job % is running', job_id USING ERRCODE = '55000',
+      HINT = 'Use baton.request_abort_v1 to ask its worker to stop.';
+  END IF;
+  PERFORM @extschema@._bury(job_id, 'cancelled',
+    @extschema@._job_event('cancelled', jsonb_strip_nulls(jsonb_build_object('reason', reason))));
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.cancel_v1(bigint, text) IS
+  'Cancels a waiting job: it moves to history as cancelled and never runs.';
+
+CREATE FUNCTION @extschema@.request_abort_v1(job_id bigint)
+  RETURNS void
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  current_status text;
+BEGIN
+  IF job_id IS NULL THEN
+    RAISE EXCEPTION 'job_id must not be null' USING ERRCODE = '22004';
+  END IF;
+  SELECT j.status INTO current_status FROM @extschema@.jobs j WHERE j.id = job_id FOR UPDATE;
+  IF NOT FOUND THEN
+    SELECT f.status INTO current_status FROM @extschema@.jobs_finished f WHERE f.id = job_id;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'P0002';
+    END IF;
+    RAISE EXCEPTION 'job % is already %', job_id, current_status USING ERRCODE = '55000';
+  END IF;
+  IF current_status <> 'running' THEN
+    RAISE EXCEPTION 'job % is not running', job_id USING ERRCODE = '55000',
+      HINT = 'Use baton.cancel_v1 for a waiting job.';
+  END IF;
+  UPDATE @extschema@.jobs j
+     SET abort_requested = true,
+         events = j.events || jsonb_build_array(@extschema@._job_event('abort_requested'))
+   WHERE j.id = job_id AND NOT j.abort_requested;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.request_abort_v1(bigint) IS
+  'Asks the worker running a job to stop; the worker learns it from heartbeat_v1.';
+
+CREATE FUNCTION @extschema@.retry_v1(job_id bigint, run_at timestamptz DEFAULT NULL)
+  RETURNS void
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  old @extschema@.jobs_finished;
+BEGIN
+  IF job_id IS NULL THEN
+    RAISE EXCEPTION 'job_id must not be null' USING ERRCODE = '22004';
+  END IF;
+  DELETE FROM @extschema@.jobs_finished f WHERE f.id = job_id AND f.status IN ('dead', 'cancelled')
+    RETURNING * INTO old;
+  IF NOT FOUND THEN
+    IF EXISTS (SELECT 1 FROM @extschema@.jobs j WHERE j.id = job_id)
+       OR EXISTS (SELECT 1 FROM @extschema@.jobs_finished f WHERE f.id = job_id) THEN
+      RAISE EXCEPTION 'job % is neither dead nor cancelled', job_id USING ERRCODE = '55000';
+    END IF;
+    RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'P0002';
+  END IF;
+  -- A fresh set of attempts; the queueing lock is dropped so a retry never collides with
+  -- a job queued since.
+  INSERT INTO @extschema@.jobs
+    (id, queue, task, args, priority, run_at, status, attempts, max_attempts, retry_backoff,
+     retry_delay, retry_delay_max, lock, queueing_lock, last_error, deferred_at, events)
+  VALUES (old.id, old.queue, old.task, old.args, old.priority, coalesce(run_at, now()), 'waiting',
+          0, old.max_attempts, old.retry_backoff, old.retry_delay, old.retry_delay_max, old.lock,
+          NULL, old.error, old.deferred_at,
+          old.events || jsonb_build_array(@extschema@._job_event('retried',
+            jsonb_build_object('previous_status', old.status))));
+  IF (SELECT q.notify FROM @extschema@.queues q WHERE q.name = old.queue) THEN
+    PERFORM pg_notify('baton_' || old.queue, '');
+  END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.retry_v1(bigint, timestamptz) IS
+  'Puts a dead or cancelled job back to waiting with a fresh set of attempts.';
+
+CREATE FUNCTION @extschema@.purge_finished_v1(older_than interval, max_jobs integer DEFAULT 10000)
+  RETURNS bigint
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  removed bigint;
+BEGIN
+  IF older_than IS NULL OR max_jobs IS NULL THEN
+    RAISE EXCEPTION 'older_than and max_jobs must not be null' USING ERRCODE = '22004';
+  END IF;
+  IF older_than < interval '0' OR max_jobs < 1 OR max_jobs > 1000000 THEN
+    RAISE EXCEPTION 'older_than must not be negative and max_jobs must be between 1 and 1000000'
+      USING ERRCODE = '22023';
+  END IF;
+  DELETE FROM @extschema@.jobs_finished f
+   WHERE f.id IN (SELECT x.id FROM @extschema@.jobs_finished x
+                   WHERE x.finished_at < clock_timestamp() - older_than LIMIT max_jobs);
+  GET DIAGNOSTICS removed = ROW_COUNT;
+  RETURN removed;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.purge_finished_v1(interval, integer) IS
+  'Deletes up to max_jobs finished jobs older than older_than; call it until it returns 0.';
+
+-- ---------------------------------------------------------------------------------------
+-- Inspection.
+-- ---------------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.queue_stats_v1()
+  RETURNS TABLE (queue text, waiting bigint, scheduled bigint, running bigint,
+                 succeeded bigint, dead bigint, cancelled bigint, oldest_waiting_age interval)
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+  SELECT q.name,
+         coalesce(a.waiting, 0), coalesce(a.scheduled, 0), coalesce(a.running, 0),
+         coalesce(f.succeeded, 0), coalesce(f.dead, 0), coalesce(f.cancelled, 0),
+         now() - a.oldest_waiting
+  FROM @extschema@.queues q
+  LEFT JOIN (
+    SELECT j.queue,
+           count(*) FILTER (WHERE j.status = 'waiting' AND j.run_at <= now()) AS waiting,
+           count(*) FILTER (WHERE j.status = 'waiting' AND j.run_at > now()) AS scheduled,
+           count(*) FILTER (WHERE j.status = 'running') AS running,
+           min(j.run_at) FILTER (WHERE j.status = 'waiting' AND j.run_at <= now()) AS oldest_waiting
+    FROM @extschema@.jobs j GROUP BY j.queue) a ON a.queue = q.name
+  LEFT JOIN (
+    SELECT x.queue,
+           count(*) FILTER (WHERE x.status = 'succeeded') AS succeeded,
+           count(*) FILTER (WHERE x.status = 'dead') AS dead,
+           count(*) FILTER (WHERE x.status = 'cancelled') AS cancelled
+    FROM @extschema@.jobs_finished x GROUP BY x.queue) f ON f.queue = q.name
+  ORDER BY q.name;
+$fn$;
+COMMENT ON FUNCTION @extschema@.queue_stats_v1() IS
+  'Per queue: jobs by status and how long the oldest due job has been waiting.';
+
+CREATE VIEW @extschema@.queue_stats AS SELECT * FROM @extschema@.queue_stats_v1();
+
+-- Every job, active or finished, with the same columns.
+CREATE VIEW @extschema@.all_jobs AS
+  SELECT j.id, j.queue, j.task, j.args, j.priority, j.status, j.attempts, j.max_attempts,
+         j.run_at, j.lock, j.queueing_lock, j.worker, j.lease_expires_at, j.abort_requested,
+         NULL::jsonb AS result, j.last_error AS error, j.deferred_at, NULL::timestamptz AS finished_at,
+         j.events
+  FROM @extschema@.jobs j
+  UNION ALL
+  SELECT f.id, f.queue, f.task, f.args, f.priority, f.status, f.attempts, f.max_attempts,
+         NULL, f.lock, f.queueing_lock, f.worker, NULL, false,
+         f.result, f.error, f.deferred_at, f.finished_at, f.events
+  FROM @extschema@.jobs_finished f;
+
+CREATE VIEW @extschema@.job_events AS
+  SELECT a.id AS job_id, e.seq, (e.event ->> 'at')::timestamptz AS at, e.event ->> 'kind' AS kind,
+         e.event - 'at' - 'kind' AS detail
+  FROM @extschema@.all_jobs a
+  CROSS JOIN LATERAL jsonb_array_elements(a.events) WITH ORDINALITY AS e(event, seq);
+
+CREATE FUNCTION @extschema@.job_history_v1(job_id bigint)
+  RETURNS TABLE (seq bigint, at timestamptz, kind text, detail jsonb)
+  LANGUAGE plpgsql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+DECLARE
+  list jsonb;
+BEGIN
+  SELECT j.events INTO list FROM @extschema@.jobs j WHERE j.id = job_id;
+  IF NOT FOUND THEN
+    SELECT f.events INTO list FROM @extschema@.jobs_finished f WHERE f.id = job_id;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'P0002';
+    END IF;
+  END IF;
+  RETURN QUERY
+    SELECT e.seq, (e.event ->> 'at')::timestamptz, e.event ->> 'kind', e.event - 'at' - 'kind'
+    FROM jsonb_array_elements(list) WITH ORDINALITY AS e(event, seq);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.job_history_v1(bigint) IS
+  'The append-only event history of one job, in order.';
+
+-- ---------------------------------------------------------------------------------------
+-- Privileges. Functions run with the caller's rights (no SECURITY DEFINER), so each role
+-- gets exactly the table rights its functions need, and EXECUTE on those functions only.
+-- ---------------------------------------------------------------------------------------
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM PUBLIC;
+GRANT USAGE ON SCHEMA @extschema@ TO baton_producer, baton_worker, baton_admin;
+
+GRANT SELECT ON @extschema@.queues TO baton_producer, baton_worker;
+GRANT SELECT, INSERT ON @extschema@.jobs TO baton_producer;
+GRANT USAGE ON SEQUENCE @extschema@.job_id_seq TO baton_producer;
+GRANT SELECT ON @extschema@.jobs_finished TO baton_producer;
+GRANT EXECUTE ON FUNCTION
+  @extschema@.defer_v1(text, text, jsonb, integer, timestamptz, interval, integer, text, interval, interval, text, text),
+  @extschema@.defer_many_v1(text, text, jsonb[], integer, timestamptz, interval, integer, text, interval, interval, text[], text[]),
+  @extschema@.queue_stats_v1(),
+  @extschema@.job_history_v1(bigint)
+  TO baton_producer, baton_worker;
+GRANT SELECT ON @extschema@.queue_stats, @extschema@.all_jobs, @extschema@.job_events
+  TO baton_producer, baton_worker;
+
+GRANT SELECT, UPDATE, DELETE ON @extschema@.jobs TO baton_worker;
+GRANT SELECT, INSERT ON @extschema@.jobs_finished TO baton_worker;
+GRANT EXECUTE ON FUNCTION
+  @extschema@.fetch_v1(text[], text, integer, interval),
+  @extschema@.finish_v1(bigint, uuid, text, jsonb, text, boolean),
+  @extschema@.finish_many_v1(bigint[], uuid[], text[], jsonb[], text[], boolean[]),
+  @extschema@.heartbeat_v1(bigint, uuid, interval),
+  @extschema@.reap_v1(integer),
+  @extschema@.retry_delay(text, interval, interval, integer)
+  TO baton_worker;
+
+GRANT ALL ON ALL TABLES IN SCHEMA @extschema@ TO baton_admin;
+GRANT ALL ON ALL SEQUENCES IN SCHEMA @extschema@ TO baton_admin;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO baton_admin;

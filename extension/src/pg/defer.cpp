@@ -1,0 +1,216 @@
+// defer_v1 and defer_many_v1: enqueue jobs.
+#include <algorithm>
+#include <cstdio>
+
+#include "../core/error.h"
+#include "../core/limits.h"
+#include "../core/validate.h"
+#include "args.h"
+#include "boundary.h"
+#include "job_options.h"
+#include "notify.h"
+#include "spi.h"
+
+namespace baton::pg {
+namespace {
+
+namespace limits = core::limits;
+namespace sqlstate = core::sqlstate;
+
+// The queue row is read in the same statement as the insert: an unknown queue inserts
+// nothing and returns no row. The queueing-lock variant adds ON CONFLICT DO NOTHING, which
+// turns a duplicate into a missing id; the plain variant skips speculative insertion.
+#define BATON_DEFER_SQL(SOURCE, KEYS, TAIL)                                              \
+  "WITH q AS (SELECT name, notify FROM baton.queues WHERE name = $1),"                        \
+  " ins AS (INSERT INTO baton.jobs (queue, task, args, priority, run_at, status,"             \
+  "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock,"        \
+  "   deferred_at, events)"                                                                   \
+  " SELECT q.name, $2, " SOURCE ", $4,"                                                       \
+  "   COALESCE($5, pg_catalog.now() + COALESCE($6, '0'::pg_catalog.interval)), 'waiting',"    \
+  "   $7, $8, $9, $10, " KEYS ", pg_catalog.now(),"                                          \
+  "   pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object("                            \
+  "     'at', pg_catalog.clock_timestamp(), 'kind', 'deferred'))"                             \
+  " " TAIL " RETURNING id, run_at <= pg_catalog.statement_timestamp() AS due)"            \
+  " SELECT q.notify, i.id, i.due FROM q LEFT JOIN ins i ON true"
+
+#define BATON_ON_CONFLICT \
+  "ON CONFLICT (queueing_lock) WHERE status = 'waiting' AND queueing_lock IS NOT NULL DO NOTHING"
+
+constexpr const char* kDeferOne = BATON_DEFER_SQL("$3", "$11, $12", "FROM q");
+constexpr const char* kDeferOneUnique = BATON_DEFER_SQL("$3", "$11, $12", "FROM q " BATON_ON_CONFLICT);
+#define BATON_MANY_FROM "FROM q, ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($11), pg_catalog.unnest($12)) WITH ORDINALITY AS a(args, lock, qlock, n) ORDER BY a.n"
+constexpr const char* kDeferMany = BATON_DEFER_SQL("a.args", "a.lock, a.qlock", BATON_MANY_FROM);
+constexpr const char* kDeferManyUnique =
+    BATON_DEFER_SQL("a.args", "a.lock, a.qlock", BATON_MANY_FROM " " BATON_ON_CONFLICT);
+
+SPIPlanPtr defer_one_plan = nullptr;
+SPIPlanPtr defer_one_unique_plan = nullptr;
+SPIPlanPtr defer_many_plan = nullptr;
+SPIPlanPtr defer_many_unique_plan = nullptr;
+
+const Oid kDeferOneTypes[12] = {TEXTOID, TEXTOID,     JSONBOID,     INT4OID, TIMESTAMPTZOID,
+                                INTERVALOID, INT4OID, TEXTOID, INTERVALOID, INTERVALOID,
+                                TEXTOID, TEXTOID};
+const Oid kDeferManyTypes[12] = {TEXTOID,     TEXTOID, JSONBARRAYOID, INT4OID,
+                                 TIMESTAMPTZOID, INTERVALOID, INT4OID, TEXTOID,
+                                 INTERVALOID, INTERVALOID, TEXTARRAYOID, TEXTARRAYOID};
+
+void bind_options(const JobOptions& o, Datum* values, char* nulls) {
+  values[3] = o.priority;
+  values[4] = o.run_at;
+  nulls[4] = o.run_at_null ? 'n' : ' ';
+  values[5] = o.delay;
+  nulls[5] = o.delay_null ? 'n' : ' ';
+  values[6] = o.max_attempts;
+  values[7] = o.retry_backoff;
+  values[8] = o.retry_delay;
+  values[9] = o.retry_delay_max;
+}
+
+// Binds the 12 arguments as $1..$12; the options are re-bound from their checked form.
+void bind_arguments(FunctionCallInfo fcinfo, Datum* values, char* nulls) {
+  for (int i = 0; i < 12; ++i) {
+    nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+    values[i] = PG_ARGISNULL(i) ? (Datum)0 : PG_GETARG_DATUM(i);
+  }
+}
+
+void check_optional_label(FunctionCallInfo fcinfo, int n, const char* name) {
+  if (PG_ARGISNULL(n)) return;
+  TextRef value = text_arg(fcinfo, n);
+  core::validate_label(name, value.data, value.len, limits::kLockKeyMax);
+}
+
+[[noreturn]] void fail_unknown_queue(FunctionCallInfo fcinfo) {
+  TextRef queue = text_arg(fcinfo, 0);
+  core::fail_hint(sqlstate::kUndefinedObject, "Create it with baton.create_queue_v1().",
+                  "queue \"%.*s\" does not exist", static_cast<int>(queue.len), queue.data);
+}
+
+// After the insert statement: raises on an unknown queue, sends the wake-up when a job is
+// due now, and returns how many rows carry an id.
+uint64 finish_insert(FunctionCallInfo fcinfo) {
+  if (SPI_processed == 0) fail_unknown_queue(fcinfo);
+  bool isnull;
+  bool notify = DatumGetBool(result_value(0, 1, &isnull));
+  uint64 inserted = 0;
+  bool any_due = false;
+  for (uint64 i = 0; i < SPI_processed; ++i) {
+    result_value(static_cast<int>(i), 2, &isnull);
+    if (isnull) continue;
+    ++inserted;
+    if (DatumGetBool(result_value(static_cast<int>(i), 3, &isnull))) any_due = true;
+  }
+  if (notify && any_due) {
+    TextRef queue = text_arg(fcinfo, 0);
+    notify_queue(queue.data, queue.len);
+  }
+  return inserted;
+}
+
+Datum defer_one(FunctionCallInfo fcinfo) {
+  JobOptions options = read_job_options(fcinfo);
+  require_arg(fcinfo, 2, "args");
+  check_jsonb("args", PG_GETARG_JSONB_P(2), true);
+  check_optional_label(fcinfo, 10, "lock");
+  check_optional_label(fcinfo, 11, "queueing_lock");
+
+  Datum values[12];
+  char nulls[12];
+  bind_arguments(fcinfo, values, nulls);
+  values[2] = PointerGetDatum(PG_GETARG_JSONB_P(2));
+  bind_options(options, values, nulls);
+  bool unique = !PG_ARGISNULL(11);
+
+  SPI_connect();
+  SPIPlanPtr plan = unique ? kept_plan(&defer_one_unique_plan, kDeferOneUnique, 12, kDeferOneTypes)
+                           : kept_plan(&defer_one_plan, kDeferOne, 12, kDeferOneTypes);
+  execute(plan, values, nulls);
+  if (finish_insert(fcinfo) == 0) {
+    TextRef key = text_arg(fcinfo, 11);
+    core::fail_hint(sqlstate::kUniqueViolation,
+                    "At most one job per queueing_lock waits at a time; the duplicate was not "
+                    "deferred.",
+                    "a job with queueing_lock \"%.*s\" is already waiting",
+                    static_cast<int>(key.len), key.data);
+  }
+  bool isnull;
+  int64 id = DatumGetInt64(result_value(0, 2, &isnull));
+  SPI_finish();
+  PG_RETURN_INT64(id);
+}
+
+// Reads an optional text[] argument of per-job keys and checks every non-null element.
+bool read_keys(FunctionCallInfo fcinfo, int n, const char* name, int count) {
+  if (PG_ARGISNULL(n)) return false;
+  ArrayArg keys = array_arg(fcinfo, n, TEXTOID);
+  require_same_length(name, &keys, count, "args");
+  bool any = false;
+  for (int i = 0; i < keys.count; ++i) {
+    if (keys.nulls[i]) continue;
+    TextRef key = text_ref(DatumGetTextPP(keys.values[i]));
+    core::validate_label(name, key.data, key.len, limits::kLockKeyMax);
+    any = true;
+  }
+  return any;
+}
+
+int compare_int64(const void* a, const void* b) {
+  int64 x = *static_cast<const int64*>(a);
+  int64 y = *static_cast<const int64*>(b);
+  return (x > y) - (x < y);
+}
+
+Datum defer_many(FunctionCallInfo fcinfo) {
+  JobOptions options = read_job_options(fcinfo);
+  require_arg(fcinfo, 2, "args");
+  ArrayArg args = array_arg(fcinfo, 2, JSONBOID);
+  if (args.count < 1 || args.count > limits::kBulkMax)
+    core::fail(sqlstate::kInvalidParameter, "args must have between 1 and %d elements (got %d)",
+               limits::kBulkMax, args.count);
+  for (int i = 0; i < args.count; ++i) {
+    if (args.nulls[i])
+      core::fail(sqlstate::kNullValue, "args[%d] must not be null", i + 1);
+    check_jsonb("args element", DatumGetJsonbP(args.values[i]), true);
+  }
+  read_keys(fcinfo, 10, "locks", args.count);
+  bool unique = read_keys(fcinfo, 11, "queueing_locks", args.count);
+
+  Datum values[12];
+  char nulls[12];
+  bind_arguments(fcinfo, values, nulls);
+  bind_options(options, values, nulls);
+
+  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+
+  SPI_connect();
+  SPIPlanPtr plan = unique ? kept_plan(&defer_many_unique_plan, kDeferManyUnique, 12, kDeferManyTypes)
+                           : kept_plan(&defer_many_plan, kDeferMany, 12, kDeferManyTypes);
+  execute(plan, values, nulls);
+  uint64 inserted = finish_insert(fcinfo);
+  if (inserted != static_cast<uint64>(args.count))
+    core::fail_hint(sqlstate::kUniqueViolation,
+                    "At most one job per queueing_lock waits at a time; nothing was deferred.",
+                    "%d of %d jobs have a queueing_lock that already has a waiting job",
+                    args.count - static_cast<int>(inserted), args.count);
+  // Ids come from one sequence in input order; sorting makes the output order a guarantee.
+  int64* ids = static_cast<int64*>(palloc(sizeof(int64) * inserted));
+  bool isnull;
+  for (uint64 i = 0; i < inserted; ++i)
+    ids[i] = DatumGetInt64(result_value(static_cast<int>(i), 2, &isnull));
+  qsort(ids, inserted, sizeof(int64), compare_int64);
+  for (uint64 i = 0; i < inserted; ++i) {
+    Datum value = Int64GetDatum(ids[i]);
+    bool null = false;
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &null);
+  }
+  SPI_finish();
+  return (Datum)0;
+}
+
+}  // namespace
+}  // namespace baton::pg
+
+BATON_ENTRY(baton_defer_v1, baton::pg::defer_one)
+BATON_ENTRY(baton_defer_many_v1, baton::pg::defer_many)

@@ -1,0 +1,135 @@
+// fetch_v1: claim up to max_jobs due jobs from one or more queues under a lease.
+#include "../core/error.h"
+#include "../core/limits.h"
+#include "../core/validate.h"
+#include "args.h"
+#include "boundary.h"
+#include "reap.h"
+#include "spi.h"
+
+namespace baton::pg {
+namespace {
+
+namespace limits = core::limits;
+namespace sqlstate = core::sqlstate;
+
+// Per queue, the ready index is walked in claim order (priority, due time, id) and stops
+// after max_jobs rows that are not locked by another claimer; the per-queue picks are then
+// merged. A job with a lock is eligible only when no job of its lock is running and it is
+// the oldest due job of its lock, so one claim never takes two jobs of a lock and the
+// unique index jobs_running_lock_key is a backstop that does not fire. The UPDATE finds its
+// rows through the primary key (id = ANY(ARRAY(...))) whatever the statistics say.
+constexpr const char* kClaimSql =
+    "WITH picked AS ("
+    "  SELECT c.id, c.priority, c.run_at"
+    "  FROM (SELECT DISTINCT u.name FROM pg_catalog.unnest($1) AS u(name)) AS q"
+    "  CROSS JOIN LATERAL ("
+    "    SELECT j.id, j.priority, j.run_at FROM baton.jobs j"
+    "    WHERE j.queue = q.name AND j.status = 'waiting'"
+    "      AND j.run_at <= pg_catalog.statement_timestamp()"
+    "      AND (j.lock IS NULL OR NOT EXISTS ("
+    "        SELECT 1 FROM baton.jobs o WHERE o.lock = j.lock"
+    "          AND (o.status = 'running' OR (o.status = 'waiting' AND o.id < j.id"
+    "               AND o.run_at <= pg_catalog.statement_timestamp()))))"
+    "    ORDER BY j.priority DESC, j.run_at, j.id"
+    "    LIMIT $3 FOR UPDATE OF j SKIP LOCKED) AS c"
+    "  ORDER BY c.priority DESC, c.run_at, c.id LIMIT $3),"
+    " claimed AS ("
+    "  UPDATE baton.jobs j SET status = 'running', attempts = j.attempts + 1, worker = $2,"
+    "    lease_token = pg_catalog.gen_random_uuid(),"
+    "    lease_expires_at = pg_catalog.clock_timestamp() + $4,"
+    "    events = j.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object("
+    "      'at', pg_catalog.clock_timestamp(), 'kind', 'claimed', 'worker', $2,"
+    "      'attempt', j.attempts + 1))"
+    "  WHERE j.id = ANY (ARRAY(SELECT p.id FROM picked p))"
+    "  RETURNING j.id, j.queue, j.task, j.args, j.attempts, j.max_attempts, j.priority,"
+    "    j.lease_token, j.lease_expires_at, j.run_at)"
+    " SELECT id, queue, task, args, attempts, max_attempts, priority, lease_token,"
+    "   lease_expires_at FROM claimed ORDER BY priority DESC, run_at, id";
+
+constexpr const char* kUnknownQueuesSql =
+    "SELECT u.name FROM pg_catalog.unnest($1) AS u(name)"
+    " WHERE NOT EXISTS (SELECT 1 FROM baton.queues q WHERE q.name = u.name) LIMIT 1";
+
+constexpr int kMaxQueuesPerFetch = 100;
+
+SPIPlanPtr claim_plan = nullptr;
+SPIPlanPtr unknown_queues_plan = nullptr;
+
+// The last queue list found valid, by hash, and when. Workers pass the same list on every
+// call; re-checking it at most every few seconds keeps a lookup off the hot path. A queue
+// dropped meanwhile only means the claim finds nothing there.
+uint64 checked_queues_hash = 0;
+TimestampTz checked_queues_at = 0;
+constexpr int64 kQueueCheckInterval = 5 * USECS_PER_SEC;
+
+uint64 fnv1a(const char* data, std::size_t len) {
+  uint64 hash = 1469598103934665603ULL;
+  for (std::size_t i = 0; i < len; ++i) {
+    hash ^= static_cast<unsigned char>(data[i]);
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
+// Checks every name; returns a hash of the list for the validity cache.
+uint64 check_queue_names(FunctionCallInfo fcinfo) {
+  require_arg(fcinfo, 0, "queues");
+  ArrayArg queues = array_arg(fcinfo, 0, TEXTOID);
+  if (queues.count < 1 || queues.count > kMaxQueuesPerFetch)
+    core::fail(sqlstate::kInvalidParameter, "queues must list between 1 and %d queues (got %d)",
+               kMaxQueuesPerFetch, queues.count);
+  uint64 hash = 0;
+  for (int i = 0; i < queues.count; ++i) {
+    if (queues.nulls[i]) core::fail(sqlstate::kNullValue, "queues[%d] must not be null", i + 1);
+    TextRef name = text_ref(DatumGetTextPP(queues.values[i]));
+    core::validate_queue_name("queue", name.data, name.len);
+    hash = hash * 31 + fnv1a(name.data, name.len);
+  }
+  return hash;
+}
+
+void check_queues_exist(Datum queues, uint64 hash) {
+  TimestampTz now = GetCurrentTimestamp();
+  if (hash == checked_queues_hash && now - checked_queues_at < kQueueCheckInterval) return;
+  Oid types[1] = {TEXTARRAYOID};
+  execute(kept_plan(&unknown_queues_plan, kUnknownQueuesSql, 1, types), &queues, nullptr);
+  if (SPI_processed > 0) {
+    bool isnull;
+    TextRef name = text_ref(DatumGetTextPP(result_value(0, 1, &isnull)));
+    core::fail_hint(sqlstate::kUndefinedObject, "Create it with baton.create_queue_v1().",
+                    "queue \"%.*s\" does not exist", static_cast<int>(name.len), name.data);
+  }
+  checked_queues_hash = hash;
+  checked_queues_at = now;
+}
+
+Datum fetch(FunctionCallInfo fcinfo) {
+  uint64 queues_hash = check_queue_names(fcinfo);
+  require_arg(fcinfo, 1, "worker");
+  TextRef worker = text_arg(fcinfo, 1);
+  core::validate_label("worker", worker.data, worker.len, limits::kWorkerNameMax);
+  require_arg(fcinfo, 2, "max_jobs");
+  core::validate_int_range("max_jobs", PG_GETARG_INT32(2), 1, limits::kFetchMax);
+  interval_arg_seconds(fcinfo, 3, "lease", limits::kLeaseMinSeconds, limits::kLeaseMaxSeconds);
+
+  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+
+  SPI_connect();
+  check_queues_exist(PG_GETARG_DATUM(0), queues_hash);
+  reap_expired_now_and_then();
+  Oid types[4] = {TEXTARRAYOID, TEXTOID, INT4OID, INTERVALOID};
+  Datum values[4] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
+                     PG_GETARG_DATUM(3)};
+  execute(kept_plan(&claim_plan, kClaimSql, 4, types), values, nullptr);
+  for (uint64 i = 0; i < SPI_processed; ++i)
+    tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+  SPI_finish();
+  return (Datum)0;
+}
+
+}  // namespace
+}  // namespace baton::pg
+
+BATON_ENTRY(baton_fetch_v1, baton::pg::fetch)

@@ -1,0 +1,200 @@
+// finish_v1 and finish_many_v1: report the outcome of attempts, fenced by lease tokens.
+#include "../core/error.h"
+#include "../core/finish_status.h"
+#include "../core/limits.h"
+#include "args.h"
+#include "boundary.h"
+#include "lease_check.h"
+#include "spi.h"
+
+namespace baton::pg {
+namespace {
+
+namespace limits = core::limits;
+namespace sqlstate = core::sqlstate;
+
+// One statement for every outcome. `held` keeps the input rows whose job is running under
+// the given, unexpired token and locks them; a failed attempt with attempts left goes back
+// to waiting after its retry delay, everything else moves into history. Rows whose token
+// does not match are simply absent from the result (the caller reports lease_lost).
+constexpr const char* kFinishSql =
+    "WITH input AS ("
+    "  SELECT i.id, i.token, i.status, i.result, pg_catalog.left(i.error, 16384) AS error,"
+    "         COALESCE(i.retryable, true) AS retryable"
+    "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+    "    pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
+    "       AS i(id, token, status, result, error, retryable)),"
+    " held AS ("
+    "  SELECT j.id, i.status, i.result, i.error,"
+    "    (i.status = 'failed' AND i.retryable AND j.attempts < j.max_attempts) AS again,"
+    "    CASE WHEN i.status = 'failed' THEN pg_catalog.clock_timestamp() + baton.retry_delay("
+    "      j.retry_backoff, j.retry_delay, j.retry_delay_max, j.attempts) END AS retry_at"
+    "  FROM baton.jobs j JOIN input i ON i.id = j.id"
+    "  WHERE j.id = ANY ($1) AND j.lease_token = i.token AND j.status = 'running'"
+    "    AND j.lease_expires_at > pg_catalog.clock_timestamp()"
+    "  FOR UPDATE OF j),"
+    " requeued AS ("
+    "  UPDATE baton.jobs j SET status = 'waiting', run_at = h.retry_at, worker = NULL,"
+    "    lease_token = NULL, lease_expires_at = NULL, abort_requested = false,"
+    "    last_error = h.error,"
+    "    events = j.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("
+    "      pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', 'failed',"
+    "      'attempt', j.attempts, 'error', h.error, 'retry_at', h.retry_at)))"
+    "  FROM held h"
+    "  WHERE j.id = ANY (ARRAY(SELECT x.id FROM held x WHERE x.again)) AND j.id = h.id"
+    "  RETURNING j.id, 'waiting'::pg_catalog.text AS status),"
+    " gone AS ("
+    "  DELETE FROM baton.jobs j USING held h"
+    "  WHERE j.id = ANY (ARRAY(SELECT x.id FROM held x WHERE NOT x.again)) AND j.id = h.id"
+    "  RETURNING j.*, CASE h.status WHEN 'failed' THEN 'dead' ELSE h.status END AS final,"
+    "    h.result AS new_result, h.error AS new_error),"
+    " buried AS ("
+    "  INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"
+    "    max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock, worker,"
+    "    result, error, deferred_at, finished_at, events)"
+    "  SELECT g.id, g.queue, g.task, g.args, g.priority, g.final, g.attempts, g.max_attempts,"
+    "    g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker,"
+    "    g.new_result, g.new_error, g.deferred_at, pg_catalog.clock_timestamp(),"
+    "    g.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("
+    "      pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', g.final,"
+    "      'attempt', g.attempts, 'error', g.new_error)))"
+    "  FROM gone g RETURNING id, status)"
+    " SELECT id, status FROM requeued UNION ALL SELECT id, status FROM buried";
+
+const Oid kFinishTypes[6] = {INT8ARRAYOID, UUIDARRAYOID, TEXTARRAYOID,
+                             JSONBARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
+SPIPlanPtr finish_plan = nullptr;
+
+void run_finish(const Datum* values, const char* nulls) {
+  execute(kept_plan(&finish_plan, kFinishSql, 6, kFinishTypes), values, nulls);
+}
+
+Datum finish_one(FunctionCallInfo fcinfo) {
+  require_arg(fcinfo, 0, "job_id");
+  if (PG_ARGISNULL(1))
+    core::fail_hint(sqlstate::kNullValue, "Pass the lease_token that fetch_v1 returned.",
+                    "lease_token must not be null");
+  require_arg(fcinfo, 2, "status");
+  TextRef status = text_arg(fcinfo, 2);
+  core::parse_finish_status(status.data, status.len);
+  if (!PG_ARGISNULL(3)) check_jsonb("result", PG_GETARG_JSONB_P(3), false);
+  require_arg(fcinfo, 5, "retryable");
+
+  // The single form runs the bulk statement with one-element arrays: one code path.
+  Datum values[6];
+  char nulls[6];
+  Oid element_types[6] = {INT8OID, UUIDOID, TEXTOID, JSONBOID, TEXTOID, BOOLOID};
+  for (int i = 0; i < 6; ++i) {
+    int16 typlen;
+    bool typbyval;
+    char typalign;
+    get_typlenbyvalalign(element_types[i], &typlen, &typbyval, &typalign);
+    Datum element = PG_ARGISNULL(i) ? (Datum)0 : PG_GETARG_DATUM(i);
+    bool element_null = PG_ARGISNULL(i);
+    int dims[1] = {1};
+    int lbs[1] = {1};
+    values[i] = PointerGetDatum(construct_md_array(&element, &element_null, 1, dims, lbs,
+                                                   element_types[i], typlen, typbyval, typalign));
+    nulls[i] = ' ';
+  }
+  SPI_connect();
+  run_finish(values, nulls);
+  if (SPI_processed == 0) raise_lease_error(PG_GETARG_INT64(0), PG_GETARG_DATUM(1), "finish");
+  bool isnull;
+  text* outcome = DatumGetTextPP(result_value(0, 2, &isnull));
+  text* copy = static_cast<text*>(SPI_palloc(VARSIZE_ANY(outcome)));
+  memcpy(copy, outcome, VARSIZE_ANY(outcome));
+  SPI_finish();
+  PG_RETURN_TEXT_P(copy);
+}
+
+int compare_int64(const void* a, const void* b) {
+  int64 x = *static_cast<const int64*>(a);
+  int64 y = *static_cast<const int64*>(b);
+  return (x > y) - (x < y);
+}
+
+struct Outcome {
+  int64 id;
+  Datum status;
+};
+
+int compare_outcome(const void* a, const void* b) {
+  return compare_int64(&static_cast<const Outcome*>(a)->id, &static_cast<const Outcome*>(b)->id);
+}
+
+Datum finish_many(FunctionCallInfo fcinfo) {
+  require_arg(fcinfo, 0, "job_ids");
+  require_arg(fcinfo, 1, "lease_tokens");
+  require_arg(fcinfo, 2, "statuses");
+  ArrayArg ids = array_arg(fcinfo, 0, INT8OID);
+  if (ids.count < 1 || ids.count > limits::kBulkMax)
+    core::fail(sqlstate::kInvalidParameter, "job_ids must have between 1 and %d elements (got %d)",
+               limits::kBulkMax, ids.count);
+  ArrayArg tokens = array_arg(fcinfo, 1, UUIDOID);
+  ArrayArg statuses = array_arg(fcinfo, 2, TEXTOID);
+  require_same_length("lease_tokens", &tokens, ids.count, "job_ids");
+  require_same_length("statuses", &statuses, ids.count, "job_ids");
+  for (int i = 0; i < ids.count; ++i) {
+    if (ids.nulls[i] || tokens.nulls[i] || statuses.nulls[i])
+      core::fail(sqlstate::kNullValue, "job_ids, lease_tokens and statuses must not contain nulls");
+    TextRef status = text_ref(DatumGetTextPP(statuses.values[i]));
+    core::parse_finish_status(status.data, status.len);
+  }
+  if (!PG_ARGISNULL(3)) {
+    ArrayArg results = array_arg(fcinfo, 3, JSONBOID);
+    require_same_length("results", &results, ids.count, "job_ids");
+    for (int i = 0; i < results.count; ++i)
+      if (!results.nulls[i]) check_jsonb("result", DatumGetJsonbP(results.values[i]), false);
+  }
+  for (int n = 4; n <= 5; ++n) {
+    if (PG_ARGISNULL(n)) continue;
+    ArrayArg extra = array_arg(fcinfo, n, n == 4 ? TEXTOID : BOOLOID);
+    require_same_length(n == 4 ? "errors" : "retryable", &extra, ids.count, "job_ids");
+  }
+  int64* sorted = static_cast<int64*>(palloc(sizeof(int64) * ids.count));
+  for (int i = 0; i < ids.count; ++i) sorted[i] = DatumGetInt64(ids.values[i]);
+  qsort(sorted, ids.count, sizeof(int64), compare_int64);
+  for (int i = 1; i < ids.count; ++i)
+    if (sorted[i] == sorted[i - 1])
+      core::fail(sqlstate::kInvalidParameter, "job_ids lists job %lld twice",
+                 static_cast<long long>(sorted[i]));
+
+  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+  ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+
+  Datum values[6];
+  char nulls[6];
+  for (int i = 0; i < 6; ++i) {
+    values[i] = PG_ARGISNULL(i) ? (Datum)0 : PG_GETARG_DATUM(i);
+    nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+  }
+  SPI_connect();
+  run_finish(values, nulls);
+  // Report in input order; a job missing from the result was not held under its token.
+  uint64 done = SPI_processed;
+  Outcome* outcomes = static_cast<Outcome*>(palloc(sizeof(Outcome) * (done + 1)));
+  bool isnull;
+  for (uint64 i = 0; i < done; ++i) {
+    outcomes[i].id = DatumGetInt64(result_value(static_cast<int>(i), 1, &isnull));
+    outcomes[i].status = result_value(static_cast<int>(i), 2, &isnull);
+  }
+  qsort(outcomes, done, sizeof(Outcome), compare_outcome);
+  Datum lease_lost = CStringGetTextDatum("lease_lost");
+  for (int i = 0; i < ids.count; ++i) {
+    Outcome key{DatumGetInt64(ids.values[i]), (Datum)0};
+    const Outcome* found =
+        static_cast<const Outcome*>(bsearch(&key, outcomes, done, sizeof(Outcome), compare_outcome));
+    Datum row[2] = {ids.values[i], found ? found->status : lease_lost};
+    bool row_nulls[2] = {false, false};
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, row_nulls);
+  }
+  SPI_finish();
+  return (Datum)0;
+}
+
+}  // namespace
+}  // namespace baton::pg
+
+BATON_ENTRY(baton_finish_v1, baton::pg::finish_one)
+BATON_ENTRY(baton_finish_many_v1, baton::pg::finish_many)

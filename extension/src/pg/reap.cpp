@@ -1,0 +1,85 @@
+#include "reap.h"
+
+#include "../core/error.h"
+#include "../core/limits.h"
+#include "../core/validate.h"
+#include "args.h"
+#include "boundary.h"
+#include "spi.h"
+
+namespace baton::pg {
+
+namespace {
+
+constexpr const char* kReapSql =
+    "WITH expired AS ("
+    "  SELECT j.id, (j.attempts < j.max_attempts AND NOT j.abort_requested) AS again,"
+    "         pg_catalog.clock_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay,"
+    "           j.retry_delay_max, j.attempts) AS retry_at"
+    "  FROM baton.jobs j"
+    "  WHERE j.status = 'running' AND j.lease_expires_at < pg_catalog.clock_timestamp()"
+    "  ORDER BY j.lease_expires_at LIMIT $1 FOR UPDATE OF j SKIP LOCKED),"
+    " requeued AS ("
+    "  UPDATE baton.jobs j SET status = 'waiting', run_at = e.retry_at, worker = NULL,"
+    "    lease_token = NULL, lease_expires_at = NULL, last_error = 'lease expired',"
+    "    events = j.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object("
+    "      'at', pg_catalog.clock_timestamp(), 'kind', 'lease_expired', 'attempt', j.attempts,"
+    "      'worker', j.worker, 'retry_at', e.retry_at))"
+    "  FROM expired e"
+    "  WHERE j.id = ANY (ARRAY(SELECT x.id FROM expired x WHERE x.again)) AND j.id = e.id"
+    "  RETURNING j.id),"
+    " gone AS ("
+    "  DELETE FROM baton.jobs j"
+    "  WHERE j.id = ANY (ARRAY(SELECT x.id FROM expired x WHERE NOT x.again))"
+    "  RETURNING j.*),"
+    " buried AS ("
+    "  INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"
+    "    max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock, worker,"
+    "    result, error, deferred_at, finished_at, events)"
+    "  SELECT g.id, g.queue, g.task, g.args, g.priority,"
+    "    CASE WHEN g.abort_requested THEN 'cancelled' ELSE 'dead' END, g.attempts,"
+    "    g.max_attempts, g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock,"
+    "    g.queueing_lock, g.worker, NULL, 'lease expired', g.deferred_at,"
+    "    pg_catalog.clock_timestamp(),"
+    "    g.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object("
+    "      'at', pg_catalog.clock_timestamp(),"
+    "      'kind', CASE WHEN g.abort_requested THEN 'cancelled' ELSE 'dead' END,"
+    "      'attempt', g.attempts, 'worker', g.worker, 'error', 'lease expired'))"
+    "  FROM gone g RETURNING id)"
+    " SELECT (SELECT pg_catalog.count(*) FROM requeued) + (SELECT pg_catalog.count(*) FROM buried)";
+
+SPIPlanPtr reap_plan = nullptr;
+TimestampTz last_reap = 0;  // per backend; trivially destructible
+
+constexpr int32 kOpportunisticReapMax = 100;
+
+Datum reap_entry(FunctionCallInfo fcinfo) {
+  require_arg(fcinfo, 0, "max_jobs");
+  core::validate_int_range("max_jobs", PG_GETARG_INT32(0), 1, 1000000);
+  int32 max_jobs = PG_GETARG_INT32(0);
+  SPI_connect();
+  int64 reaped = reap_expired(max_jobs);
+  SPI_finish();
+  PG_RETURN_INT32(static_cast<int32>(reaped));
+}
+
+}  // namespace
+
+int64 reap_expired(int32 max_jobs) {
+  Oid types[1] = {INT4OID};
+  Datum values[1] = {Int32GetDatum(max_jobs)};
+  execute(kept_plan(&reap_plan, kReapSql, 1, types), values, nullptr);
+  bool isnull;
+  return DatumGetInt64(result_value(0, 1, &isnull));
+}
+
+void reap_expired_now_and_then() {
+  TimestampTz now = GetCurrentTimestamp();
+  if (now - last_reap < USECS_PER_SEC) return;
+  last_reap = now;
+  reap_expired(kOpportunisticReapMax);
+}
+
+}  // namespace baton::pg
+
+BATON_ENTRY(baton_reap_v1, baton::pg::reap_entry)

@@ -1,0 +1,19 @@
+// SPI helpers: plans prepared once per backend and kept, and checked execution.
+#pragma once
+#include "postgres_headers.h"
+
+namespace baton::pg {
+
+// Returns *slot, preparing and keeping the plan on first use. Forces a generic plan: the
+// statements are written (and the calling functions' planner settings chosen) so that the
+// generic plan is the right one, and re-planning per call is the cost we exist to avoid.
+// Must be called between SPI_connect and SPI_finish.
+SPIPlanPtr kept_plan(SPIPlanPtr* slot, const char* sql, int nargs, const Oid* types);
+
+// Executes a kept plan (read-write) and checks the result code. `nulls` uses ' '/'n'.
+void execute(SPIPlanPtr plan, const Datum* values, const char* nulls);
+
+// Column `col` (1-based) of row `row` of the last result.
+Datum result_value(int row, int col, bool* isnull);
+
+}  // namespace baton::pg
