@@ -6,7 +6,7 @@
 -- ---------------------------------------------------------------------------------------
 -- Roles. Cluster-wide, so created only when missing (a second database reuses them).
 --   baton_producer: may defer jobs and read queue statistics
---   baton_worker:   may fetch, heartbeat and finish jobs
+--   baton_worker:   may fetch, heartbeat and finish jobs, and defer follow-up jobs
 --   baton_admin:    both, plus queue management, cancel/abort/retry, reaping and purging
 -- ---------------------------------------------------------------------------------------
 DO $roles$
@@ -503,8 +503,9 @@ REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT USAGE ON SCHEMA @extschema@ TO baton_producer, baton_worker, baton_admin;
 
 GRANT SELECT ON @extschema@.queues TO baton_producer, baton_worker;
-GRANT SELECT, INSERT ON @extschema@.jobs TO baton_producer;
-GRANT USAGE ON SEQUENCE @extschema@.job_id_seq TO baton_producer;
+-- Workers may defer too: handlers often enqueue follow-up jobs.
+GRANT SELECT, INSERT ON @extschema@.jobs TO baton_producer, baton_worker;
+GRANT USAGE ON SEQUENCE @extschema@.job_id_seq TO baton_producer, baton_worker;
 GRANT SELECT ON @extschema@.jobs_finished TO baton_producer;
 GRANT EXECUTE ON FUNCTION
   @extschema@.defer_v1(text, text, jsonb, integer, timestamptz, interval, integer, text, interval, interval, text, text),

@@ -52,7 +52,7 @@ void validate_int_range(const char* param, int64_t value, int64_t min, int64_t m
 void validate_seconds_range(const char* param, double seconds, double min, double max) {
   // Written so that NaN fails too.
   if (!(seconds >= min && seconds <= max))
-    fail(sqlstate::kInvalidParameter, "%s must be between %g and %g seconds (got %g)", param,
+    fail(sqlstate::kInvalidParameter, "%s must be between %.10g and %.10g seconds (got %.10g)", param,
          min, max, seconds);
 }
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every suite that needs a server against one throwaway PostgreSQL 15 (see
+# test/lib/server.sh): pg_regress (sql/, expected/), the isolation specs and the stress
+# test. Assumes `make install` has put the current build into the system PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. test/lib/server.sh
+
+PGXS_DIR=$(dirname "$(pg_config --pgxs)")/..
+PG_REGRESS=$PGXS_DIR/test/regress/pg_regress
+REGRESS_TESTS=(setup defer fetch finish admin errors roles hot_path)
+
+start_server
+mkdir -p build
+failed=0
+
+echo "== pg_regress: ${REGRESS_TESTS[*]}"
+rm -rf build/regress && mkdir -p build/regress
+if ! "$PG_REGRESS" --inputdir=. --outputdir=build/regress --dbname=baton_regress \
+    "${REGRESS_TESTS[@]}"; then
+  cat build/regress/regression.diffs || true
+  failed=1
+fi
+
+echo "== isolation specs"
+test/isolation/run.sh || failed=1
+
+echo "== stress test"
+test/stress/run.sh || failed=1
+
+if [ "$failed" != 0 ]; then
+  echo "FAILED (server log follows)"; tail -50 "$BATON_PG_DIR/server.log"
+  exit 1
+fi
+echo "ALL TESTS PASSED"
