@@ -32,6 +32,9 @@ $roles$;
 CREATE TABLE @extschema@.queues (
   name       text PRIMARY KEY,
   notify     boolean NOT NULL DEFAULT true,
+  -- Until when some worker said it is idle and LISTENs (await_work_v1). Defers send a
+  -- NOTIFY only before this time: a busy queue never pays NOTIFY's cluster-wide commit lock.
+  listening_until timestamptz NOT NULL DEFAULT '-infinity',
   created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
   CONSTRAINT queues_name_format CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,47}$')
 );
@@ -45,7 +48,10 @@ CREATE TABLE @extschema@.jobs (
   args             jsonb NOT NULL,
   priority         integer NOT NULL,
   run_at           timestamptz NOT NULL,
-  status           text NOT NULL CONSTRAINT jobs_status_check CHECK (status IN ('waiting', 'running')),
+  -- waiting: claimable once run_at has come; running: claimed under a lease; blocked: has
+  -- a lock whose head (its one waiting or running job) is not finished yet.
+  status           text NOT NULL
+                   CONSTRAINT jobs_status_check CHECK (status IN ('waiting', 'running', 'blocked')),
   attempts         integer NOT NULL DEFAULT 0,
   max_attempts     integer NOT NULL,
   retry_backoff    text NOT NULL,
@@ -67,12 +73,15 @@ CREATE INDEX jobs_ready_idx ON @extschema@.jobs (queue, priority DESC, run_at, i
   WHERE status = 'waiting';
 -- Expired leases, oldest first, for the reaper.
 CREATE INDEX jobs_lease_idx ON @extschema@.jobs (lease_expires_at) WHERE status = 'running';
--- Lock bookkeeping touches only jobs that use a lock.
+-- Lock bookkeeping touches only jobs that use a lock. Of the jobs sharing a lock only the
+-- oldest is waiting or running (the head); the others are blocked, outside the ready
+-- index, so claims never step over them. The unique index is the backstop of that rule.
 CREATE INDEX jobs_lock_idx ON @extschema@.jobs (lock, id) WHERE lock IS NOT NULL;
-CREATE UNIQUE INDEX jobs_running_lock_key ON @extschema@.jobs (lock)
-  WHERE status = 'running' AND lock IS NOT NULL;
+CREATE UNIQUE INDEX jobs_lock_head_key ON @extschema@.jobs (lock)
+  WHERE status IN ('waiting', 'running') AND lock IS NOT NULL;
+-- At most one job per queueing lock waits for its first attempt; retries do not count.
 CREATE UNIQUE INDEX jobs_queueing_lock_key ON @extschema@.jobs (queueing_lock)
-  WHERE status = 'waiting' AND queueing_lock IS NOT NULL;
+  WHERE status IN ('waiting', 'blocked') AND attempts = 0 AND queueing_lock IS NOT NULL;
 
 CREATE TABLE @extschema@.jobs_finished (
   id              bigint PRIMARY KEY,
@@ -106,8 +115,9 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.jobs_finished', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.job_id_seq', '');
 
 -- ---------------------------------------------------------------------------------------
--- The hot path, in C++ (baton.so). Kept SPI plans; the planner settings pin the claim to
--- the ready index however the statistics look.
+-- The hot path, in C++ (baton.so). Kept SPI plans; the planner settings pin every
+-- statement to its index however the statistics look (an emptied table must not teach a
+-- kept plan to scan sequentially).
 -- ---------------------------------------------------------------------------------------
 CREATE FUNCTION @extschema@.retry_delay(retry_backoff text, retry_delay interval,
                                         retry_delay_max interval, attempts integer)
@@ -132,6 +142,8 @@ CREATE FUNCTION @extschema@.defer_v1(
   RETURNS bigint
   LANGUAGE c VOLATILE
   SET search_path = pg_catalog, pg_temp
+  SET enable_seqscan = off
+  SET enable_bitmapscan = off
   AS 'MODULE_PATHNAME', 'baton_defer_v1';
 
 CREATE FUNCTION @extschema@.defer_many_v1(
@@ -150,6 +162,8 @@ CREATE FUNCTION @extschema@.defer_many_v1(
   RETURNS SETOF bigint
   LANGUAGE c VOLATILE ROWS 100
   SET search_path = pg_catalog, pg_temp
+  SET enable_seqscan = off
+  SET enable_bitmapscan = off
   AS 'MODULE_PATHNAME', 'baton_defer_many_v1';
 
 CREATE FUNCTION @extschema@.fetch_v1(
@@ -176,6 +190,8 @@ CREATE FUNCTION @extschema@.finish_v1(
   RETURNS text
   LANGUAGE c VOLATILE
   SET search_path = pg_catalog, pg_temp
+  SET enable_seqscan = off
+  SET enable_bitmapscan = off
   AS 'MODULE_PATHNAME', 'baton_finish_v1';
 
 CREATE FUNCTION @extschema@.finish_many_v1(
@@ -188,6 +204,8 @@ CREATE FUNCTION @extschema@.finish_many_v1(
   RETURNS TABLE (job_id bigint, status text)
   LANGUAGE c VOLATILE ROWS 100
   SET search_path = pg_catalog, pg_temp
+  SET enable_seqscan = off
+  SET enable_bitmapscan = off
   AS 'MODULE_PATHNAME', 'baton_finish_many_v1';
 
 CREATE FUNCTION @extschema@.heartbeat_v1(
@@ -197,7 +215,26 @@ CREATE FUNCTION @extschema@.heartbeat_v1(
   RETURNS TABLE (lease_expires_at timestamptz, abort_requested boolean)
   LANGUAGE c VOLATILE
   SET search_path = pg_catalog, pg_temp
+  SET enable_seqscan = off
+  SET enable_bitmapscan = off
   AS 'MODULE_PATHNAME', 'baton_heartbeat_v1';
+
+-- Serialises, until commit, every change to the jobs sharing these locks (advisory
+-- transaction locks on a baton-specific key), so one job per lock is the head. Internal.
+CREATE FUNCTION @extschema@._lock_keys(locks text[])
+  RETURNS void
+  LANGUAGE c VOLATILE STRICT
+  SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'baton_lock_keys';
+
+-- Makes the oldest blocked job of each lock its head when the lock has none. Internal.
+CREATE FUNCTION @extschema@._unblock(locks text[])
+  RETURNS integer
+  LANGUAGE c VOLATILE STRICT
+  SET search_path = pg_catalog, pg_temp
+  SET enable_seqscan = off
+  SET enable_bitmapscan = off
+  AS 'MODULE_PATHNAME', 'baton_unblock';
 
 CREATE FUNCTION @extschema@.reap_v1(max_jobs integer DEFAULT 1000)
   RETURNS integer
@@ -234,6 +271,26 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.create_queue_v1(text, boolean) IS
   'Creates a queue, or updates its notify setting; true when the queue is new.';
 
+CREATE FUNCTION @extschema@.await_work_v1(queues text[], wait interval DEFAULT '30 seconds')
+  RETURNS void
+  LANGUAGE plpgsql VOLATILE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+BEGIN
+  IF queues IS NULL OR wait IS NULL THEN
+    RAISE EXCEPTION 'queues and wait must not be null' USING ERRCODE = '22004';
+  END IF;
+  IF wait < interval '0' OR wait > interval '1 day' THEN
+    RAISE EXCEPTION 'wait must be between 0 and 1 day' USING ERRCODE = '22023';
+  END IF;
+  UPDATE @extschema@.queues q
+     SET listening_until = greatest(q.listening_until, clock_timestamp() + wait)
+   WHERE q.name = ANY (queues);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.await_work_v1(text[], interval) IS
+  'An idle worker announces it LISTENs on these queues for up to `wait`; defers NOTIFY only then.';
+
 CREATE FUNCTION @extschema@.drop_queue_v1(queue text, force boolean DEFAULT false)
   RETURNS bigint
   LANGUAGE plpgsql VOLATILE
@@ -242,6 +299,7 @@ CREATE FUNCTION @extschema@.drop_queue_v1(queue text, force boolean DEFAULT fals
 DECLARE
   active bigint;
   removed bigint;
+  locks text[];
 BEGIN
   IF queue IS NULL OR force IS NULL THEN
     RAISE EXCEPTION 'queue and force must not be null' USING ERRCODE = '22004';
@@ -258,7 +316,11 @@ BEGIN
     RAISE EXCEPTION 'queue "%" still has % waiting or running jobs', queue, active
       USING ERRCODE = '55000', HINT = 'Pass force => true to delete them with the queue.';
   END IF;
-  DELETE FROM @extschema@.jobs j WHERE j.queue = drop_queue_v1.queue;
+  WITH gone AS (DELETE FROM @extschema@.jobs j WHERE j.queue = drop_queue_v1.queue RETURNING j.lock)
+  SELECT array_agg(DISTINCT g.lock) FILTER (WHERE g.lock IS NOT NULL) INTO locks FROM gone g;
+  IF locks IS NOT NULL THEN
+    PERFORM @extschema@._unblock(locks);
+  END IF;
   DELETE FROM @extschema@.jobs_finished f WHERE f.queue = drop_queue_v1.queue;
   GET DIAGNOSTICS removed = ROW_COUNT;
   DELETE FROM @extschema@.queues q WHERE q.name = queue;
@@ -300,11 +362,13 @@ CREATE FUNCTION @extschema@.cancel_v1(job_id bigint, reason text DEFAULT NULL)
   AS $fn$
 DECLARE
   current_status text;
+  job_lock text;
 BEGIN
   IF job_id IS NULL THEN
     RAISE EXCEPTION 'job_id must not be null' USING ERRCODE = '22004';
   END IF;
-  SELECT j.status INTO current_status FROM @extschema@.jobs j WHERE j.id = job_id FOR UPDATE;
+  SELECT j.status, j.lock INTO current_status, job_lock
+    FROM @extschema@.jobs j WHERE j.id = job_id FOR UPDATE;
   IF NOT FOUND THEN
     SELECT f.status INTO current_status FROM @extschema@.jobs_finished f WHERE f.id = job_id;
     IF NOT FOUND THEN
@@ -318,6 +382,9 @@ BEGIN
   END IF;
   PERFORM @extschema@._bury(job_id, 'cancelled',
     @extschema@._job_event('cancelled', jsonb_strip_nulls(jsonb_build_object('reason', reason))));
+  IF job_lock IS NOT NULL THEN
+    PERFORM @extschema@._unblock(ARRAY[job_lock]);
+  END IF;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.cancel_v1(bigint, text) IS
@@ -376,16 +443,23 @@ BEGIN
     RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'P0002';
   END IF;
   -- A fresh set of attempts; the queueing lock is dropped so a retry never collides with
-  -- a job queued since.
+  -- a job queued since. A job with a lock queues behind the lock's current head, if any.
+  IF old.lock IS NOT NULL THEN
+    PERFORM @extschema@._lock_keys(ARRAY[old.lock]);
+  END IF;
   INSERT INTO @extschema@.jobs
     (id, queue, task, args, priority, run_at, status, attempts, max_attempts, retry_backoff,
      retry_delay, retry_delay_max, lock, queueing_lock, last_error, deferred_at, events)
-  VALUES (old.id, old.queue, old.task, old.args, old.priority, coalesce(run_at, now()), 'waiting',
+  VALUES (old.id, old.queue, old.task, old.args, old.priority, coalesce(run_at, now()),
+          CASE WHEN old.lock IS NOT NULL AND EXISTS (
+                 SELECT 1 FROM @extschema@.jobs h WHERE h.lock = old.lock) THEN 'blocked'
+               ELSE 'waiting' END,
           0, old.max_attempts, old.retry_backoff, old.retry_delay, old.retry_delay_max, old.lock,
           NULL, old.error, old.deferred_at,
           old.events || jsonb_build_array(@extschema@._job_event('retried',
             jsonb_build_object('previous_status', old.status))));
-  IF (SELECT q.notify FROM @extschema@.queues q WHERE q.name = old.queue) THEN
+  IF (SELECT q.notify AND q.listening_until > clock_timestamp()
+        FROM @extschema@.queues q WHERE q.name = old.queue) THEN
     PERFORM pg_notify('baton_' || old.queue, '');
   END IF;
 END
@@ -422,13 +496,14 @@ COMMENT ON FUNCTION @extschema@.purge_finished_v1(interval, integer) IS
 -- Inspection.
 -- ---------------------------------------------------------------------------------------
 CREATE FUNCTION @extschema@.queue_stats_v1()
-  RETURNS TABLE (queue text, waiting bigint, scheduled bigint, running bigint,
+  RETURNS TABLE (queue text, waiting bigint, scheduled bigint, blocked bigint, running bigint,
                  succeeded bigint, dead bigint, cancelled bigint, oldest_waiting_age interval)
   LANGUAGE sql STABLE
   SET search_path = pg_catalog, pg_temp
   AS $fn$
   SELECT q.name,
-         coalesce(a.waiting, 0), coalesce(a.scheduled, 0), coalesce(a.running, 0),
+         coalesce(a.waiting, 0), coalesce(a.scheduled, 0), coalesce(a.blocked, 0),
+         coalesce(a.running, 0),
          coalesce(f.succeeded, 0), coalesce(f.dead, 0), coalesce(f.cancelled, 0),
          now() - a.oldest_waiting
   FROM @extschema@.queues q
@@ -436,6 +511,7 @@ CREATE FUNCTION @extschema@.queue_stats_v1()
     SELECT j.queue,
            count(*) FILTER (WHERE j.status = 'waiting' AND j.run_at <= now()) AS waiting,
            count(*) FILTER (WHERE j.status = 'waiting' AND j.run_at > now()) AS scheduled,
+           count(*) FILTER (WHERE j.status = 'blocked') AS blocked,
            count(*) FILTER (WHERE j.status = 'running') AS running,
            min(j.run_at) FILTER (WHERE j.status = 'waiting' AND j.run_at <= now()) AS oldest_waiting
     FROM @extschema@.jobs j GROUP BY j.queue) a ON a.queue = q.name
@@ -448,7 +524,8 @@ CREATE FUNCTION @extschema@.queue_stats_v1()
   ORDER BY q.name;
 $fn$;
 COMMENT ON FUNCTION @extschema@.queue_stats_v1() IS
-  'Per queue: jobs by status and how long the oldest due job has been waiting.';
+  'Per queue: jobs by status (waiting = due now, scheduled = due later, blocked = behind a '
+  'lock) and how long the oldest due job has been waiting.';
 
 CREATE VIEW @extschema@.queue_stats AS SELECT * FROM @extschema@.queue_stats_v1();
 
@@ -524,8 +601,10 @@ GRANT EXECUTE ON FUNCTION
   @extschema@.finish_many_v1(bigint[], uuid[], text[], jsonb[], text[], boolean[]),
   @extschema@.heartbeat_v1(bigint, uuid, interval),
   @extschema@.reap_v1(integer),
+  @extschema@.await_work_v1(text[], interval),
   @extschema@.retry_delay(text, interval, interval, integer)
   TO baton_worker;
+GRANT UPDATE (listening_until) ON @extschema@.queues TO baton_worker;
 
 GRANT ALL ON ALL TABLES IN SCHEMA @extschema@ TO baton_admin;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA @extschema@ TO baton_admin;

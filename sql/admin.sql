@@ -52,7 +52,7 @@ SELECT try('SELECT * FROM baton.job_history_v1(424242)');
 SELECT count(*) AS events_in_view FROM baton.job_events WHERE job_id = :again_id;
 
 -- statistics per queue.
-SELECT queue, waiting, scheduled, running, succeeded, dead, cancelled FROM baton.queue_stats_v1();
+SELECT queue, waiting, scheduled, blocked, running, succeeded, dead, cancelled FROM baton.queue_stats_v1();
 
 -- purge: old finished jobs only, in bounded batches.
 SELECT baton.purge_finished_v1('1 day') AS purged_nothing;

@@ -40,6 +40,6 @@ SELECT try($$SELECT baton.defer_many_v1('reports', 'render', ARRAY['{}', '{}']::
   queueing_locks => ARRAY['same', 'same'])$$);
 SELECT count(*) AS reports_jobs FROM baton.jobs WHERE queue = 'reports';
 
-SELECT queue, waiting, scheduled, running, succeeded, dead, cancelled,
+SELECT queue, waiting, scheduled, blocked, running, succeeded, dead, cancelled,
        oldest_waiting_age IS NOT NULL AS has_oldest
   FROM baton.queue_stats;

@@ -16,8 +16,11 @@ SELECT count(*) AS claimed FROM baton.fetch_v1(ARRAY['emails'], 'worker-1', 10);
 -- pages 1 and 3 share doc:1, so page 3 is not claimed beside page 1.
 SELECT id, task, args FROM baton.fetch_v1(ARRAY['reports'], 'worker-2', max_jobs => 1);
 SELECT id, task, args FROM baton.fetch_v1(ARRAY['reports'], 'worker-2', max_jobs => 10);
--- Page 3 waits while page 1 runs, and becomes claimable once page 1 is finished.
+-- Page 3 is blocked behind page 1 (outside the ready index), and becomes waiting once
+-- page 1 is finished.
+SELECT args, status FROM baton.jobs WHERE lock = 'doc:1' ORDER BY id;
 SELECT baton.finish_v1(id, lease_token, 'succeeded') FROM baton.jobs WHERE args = '{"page": 1}';
+SELECT args, status, events -> -1 ->> 'kind' AS last_event FROM baton.jobs WHERE lock = 'doc:1';
 SELECT id, args FROM baton.fetch_v1(ARRAY['reports'], 'worker-2', 10);
 
 -- Several queues at once merge by priority; duplicates in the list are harmless.
@@ -38,3 +41,10 @@ SELECT lease_expires_at BETWEEN clock_timestamp() + interval '25 seconds'
 SELECT baton.defer_v1('qa', 'first', lock => 'k') AS id;
 SELECT baton.defer_v1('qa', 'second', lock => 'k', priority => 100) AS id;
 SELECT task FROM baton.fetch_v1(ARRAY['qa'], 'worker-3', 10);
+-- A failed head keeps its turn: retried, it is still the one waiting; 'second' stays blocked.
+SELECT baton.finish_v1(id, lease_token, 'failed', error => 'try again')
+  FROM baton.jobs WHERE task = 'first';
+SELECT task, status, attempts FROM baton.jobs WHERE lock = 'k' ORDER BY id;
+-- Cancelling the head hands the lock to the next job.
+SELECT baton.cancel_v1(id) FROM baton.jobs WHERE task = 'first';
+SELECT task, status FROM baton.jobs WHERE lock = 'k' ORDER BY id;

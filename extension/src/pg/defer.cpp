@@ -8,6 +8,7 @@
 #include "args.h"
 #include "boundary.h"
 #include "job_options.h"
+#include "lock_keys.h"
 #include "notify.h"
 #include "spi.h"
 
@@ -18,30 +19,45 @@ namespace limits = core::limits;
 namespace sqlstate = core::sqlstate;
 
 // The queue row is read in the same statement as the insert: an unknown queue inserts
-// nothing and returns no row. The queueing-lock variant adds ON CONFLICT DO NOTHING, which
+// nothing and returns no row. `wake` says whether an idle worker listens (await_work_v1). The queueing-lock variant adds ON CONFLICT DO NOTHING, which
 // turns a duplicate into a missing id; the plain variant skips speculative insertion.
-#define BATON_DEFER_SQL(SOURCE, KEYS, TAIL)                                              \
-  "WITH q AS (SELECT name, notify FROM baton.queues WHERE name = $1),"                        \
+#define BATON_DEFER_SQL(SOURCE, STATUS, KEYS, TAIL)                                         \
+  "WITH q AS (SELECT name, notify AND listening_until > pg_catalog.clock_timestamp() AS wake"  \
+  "           FROM baton.queues WHERE name = $1),"                                              \
   " ins AS (INSERT INTO baton.jobs (queue, task, args, priority, run_at, status,"             \
   "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock,"        \
   "   deferred_at, events)"                                                                   \
   " SELECT q.name, $2, " SOURCE ", $4,"                                                       \
-  "   COALESCE($5, pg_catalog.now() + COALESCE($6, '0'::pg_catalog.interval)), 'waiting',"    \
-  "   $7, $8, $9, $10, " KEYS ", pg_catalog.now(),"                                          \
+  "   COALESCE($5, pg_catalog.now() + COALESCE($6, '0'::pg_catalog.interval)), " STATUS ","   \
+  "   $7, $8, $9, $10, " KEYS ", pg_catalog.now(),"                                           \
   "   pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object("                            \
   "     'at', pg_catalog.clock_timestamp(), 'kind', 'deferred'))"                             \
-  " " TAIL " RETURNING id, run_at <= pg_catalog.statement_timestamp() AS due)"            \
-  " SELECT q.notify, i.id, i.due FROM q LEFT JOIN ins i ON true"
+  " " TAIL " RETURNING id,"                                                                   \
+  "   status = 'waiting' AND run_at <= pg_catalog.statement_timestamp() AS due)"              \
+  " SELECT q.wake, i.id, i.due FROM q LEFT JOIN ins i ON true"
 
-#define BATON_ON_CONFLICT \
-  "ON CONFLICT (queueing_lock) WHERE status = 'waiting' AND queueing_lock IS NOT NULL DO NOTHING"
+// A job whose lock already has an active job queues behind it, blocked.
+#define BATON_ONE_STATUS                                                                   \
+  "CASE WHEN $11::pg_catalog.text IS NOT NULL AND EXISTS ("                                \
+  "  SELECT 1 FROM baton.jobs h WHERE h.lock = $11) THEN 'blocked' ELSE 'waiting' END"
+#define BATON_MANY_STATUS                                                                  \
+  "CASE WHEN a.lock IS NOT NULL AND (a.lock_rank > 1 OR EXISTS ("                          \
+  "  SELECT 1 FROM baton.jobs h WHERE h.lock = a.lock)) THEN 'blocked' ELSE 'waiting' END"
+#define BATON_MANY_FROM                                                                    \
+  "FROM q, (SELECT u.*, pg_catalog.row_number() OVER (PARTITION BY u.lock ORDER BY u.n)"   \
+  "  AS lock_rank FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($11),"          \
+  "  pg_catalog.unnest($12)) WITH ORDINALITY AS u(args, lock, qlock, n)) AS a ORDER BY a.n"
+#define BATON_ON_CONFLICT                                                                  \
+  "ON CONFLICT (queueing_lock) WHERE status IN ('waiting', 'blocked') AND attempts = 0"    \
+  " AND queueing_lock IS NOT NULL DO NOTHING"
 
-constexpr const char* kDeferOne = BATON_DEFER_SQL("$3", "$11, $12", "FROM q");
-constexpr const char* kDeferOneUnique = BATON_DEFER_SQL("$3", "$11, $12", "FROM q " BATON_ON_CONFLICT);
-#define BATON_MANY_FROM "FROM q, ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($11), pg_catalog.unnest($12)) WITH ORDINALITY AS a(args, lock, qlock, n) ORDER BY a.n"
-constexpr const char* kDeferMany = BATON_DEFER_SQL("a.args", "a.lock, a.qlock", BATON_MANY_FROM);
-constexpr const char* kDeferManyUnique =
-    BATON_DEFER_SQL("a.args", "a.lock, a.qlock", BATON_MANY_FROM " " BATON_ON_CONFLICT);
+constexpr const char* kDeferOne = BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "FROM q");
+constexpr const char* kDeferOneUnique =
+    BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "FROM q " BATON_ON_CONFLICT);
+constexpr const char* kDeferMany =
+    BATON_DEFER_SQL("a.args", BATON_MANY_STATUS, "a.lock, a.qlock", BATON_MANY_FROM);
+constexpr const char* kDeferManyUnique = BATON_DEFER_SQL(
+    "a.args", BATON_MANY_STATUS, "a.lock, a.qlock", BATON_MANY_FROM " " BATON_ON_CONFLICT);
 
 SPIPlanPtr defer_one_plan = nullptr;
 SPIPlanPtr defer_one_unique_plan = nullptr;
@@ -92,7 +108,7 @@ void check_optional_label(FunctionCallInfo fcinfo, int n, const char* name) {
 uint64 finish_insert(FunctionCallInfo fcinfo) {
   if (SPI_processed == 0) fail_unknown_queue(fcinfo);
   bool isnull;
-  bool notify = DatumGetBool(result_value(0, 1, &isnull));
+  bool wake = DatumGetBool(result_value(0, 1, &isnull));
   uint64 inserted = 0;
   bool any_due = false;
   for (uint64 i = 0; i < SPI_processed; ++i) {
@@ -101,7 +117,7 @@ uint64 finish_insert(FunctionCallInfo fcinfo) {
     ++inserted;
     if (DatumGetBool(result_value(static_cast<int>(i), 3, &isnull))) any_due = true;
   }
-  if (notify && any_due) {
+  if (wake && any_due) {
     TextRef queue = text_arg(fcinfo, 0);
     notify_queue(queue.data, queue.len);
   }
@@ -121,6 +137,7 @@ Datum defer_one(FunctionCallInfo fcinfo) {
   values[2] = PointerGetDatum(PG_GETARG_JSONB_P(2));
   bind_options(options, values, nulls);
   bool unique = !PG_ARGISNULL(11);
+  if (!PG_ARGISNULL(10)) lock_keys(&values[10], nullptr, 1);
 
   SPI_connect();
   SPIPlanPtr plan = unique ? kept_plan(&defer_one_unique_plan, kDeferOneUnique, 12, kDeferOneTypes)
@@ -173,13 +190,17 @@ Datum defer_many(FunctionCallInfo fcinfo) {
       core::fail(sqlstate::kNullValue, "args[%d] must not be null", i + 1);
     check_jsonb("args element", DatumGetJsonbP(args.values[i]), true);
   }
-  read_keys(fcinfo, 10, "locks", args.count);
+  bool any_lock = read_keys(fcinfo, 10, "locks", args.count);
   bool unique = read_keys(fcinfo, 11, "queueing_locks", args.count);
 
   Datum values[12];
   char nulls[12];
   bind_arguments(fcinfo, values, nulls);
   bind_options(options, values, nulls);
+  if (any_lock) {
+    ArrayArg locks = array_arg(fcinfo, 10, TEXTOID);
+    lock_keys(locks.values, locks.nulls, locks.count);
+  }
 
   InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);

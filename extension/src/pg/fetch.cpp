@@ -15,10 +15,9 @@ namespace sqlstate = core::sqlstate;
 
 // Per queue, the ready index is walked in claim order (priority, due time, id) and stops
 // after max_jobs rows that are not locked by another claimer; the per-queue picks are then
-// merged. A job with a lock is eligible only when no job of its lock is running and it is
-// the oldest due job of its lock, so one claim never takes two jobs of a lock and the
-// unique index jobs_running_lock_key is a backstop that does not fire. The UPDATE finds its
-// rows through the primary key (id = ANY(ARRAY(...))) whatever the statistics say.
+// merged. Jobs behind a lock are 'blocked', outside the ready index, so a claim never steps
+// over them and never takes two jobs of one lock. The UPDATE finds its rows through the
+// primary key (id = ANY(ARRAY(...))) whatever the statistics say.
 constexpr const char* kClaimSql =
     "WITH picked AS ("
     "  SELECT c.id, c.priority, c.run_at"
@@ -27,10 +26,6 @@ constexpr const char* kClaimSql =
     "    SELECT j.id, j.priority, j.run_at FROM baton.jobs j"
     "    WHERE j.queue = q.name AND j.status = 'waiting'"
     "      AND j.run_at <= pg_catalog.statement_timestamp()"
-    "      AND (j.lock IS NULL OR NOT EXISTS ("
-    "        SELECT 1 FROM baton.jobs o WHERE o.lock = j.lock"
-    "          AND (o.status = 'running' OR (o.status = 'waiting' AND o.id < j.id"
-    "               AND o.run_at <= pg_catalog.statement_timestamp()))))"
     "    ORDER BY j.priority DESC, j.run_at, j.id"
     "    LIMIT $3 FOR UPDATE OF j SKIP LOCKED) AS c"
     "  ORDER BY c.priority DESC, c.run_at, c.id LIMIT $3),"

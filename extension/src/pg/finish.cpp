@@ -5,6 +5,7 @@
 #include "args.h"
 #include "boundary.h"
 #include "lease_check.h"
+#include "lock_keys.h"
 #include "spi.h"
 
 namespace baton::pg {
@@ -13,7 +14,7 @@ namespace {
 namespace limits = core::limits;
 namespace sqlstate = core::sqlstate;
 
-// One statement for every outcome. `held` keeps the input rows whose job is running under
+// The bulk form: one statement for every outcome. `held` keeps the input rows whose job is running under
 // the given, unexpired token and locks them; a failed attempt with attempts left goes back
 // to waiting after its retry delay, everything else moves into history. Rows whose token
 // does not match are simply absent from the result (the caller reports lease_lost).
@@ -27,7 +28,7 @@ constexpr const char* kFinishSql =
     " held AS ("
     "  SELECT j.id, i.status, i.result, i.error,"
     "    (i.status = 'failed' AND i.retryable AND j.attempts < j.max_attempts) AS again,"
-    "    CASE WHEN i.status = 'failed' THEN pg_catalog.clock_timestamp() + baton.retry_delay("
+    "    CASE WHEN i.status = 'failed' THEN pg_catalog.statement_timestamp() + baton.retry_delay("
     "      j.retry_backoff, j.retry_delay, j.retry_delay_max, j.attempts) END AS retry_at"
     "  FROM baton.jobs j JOIN input i ON i.id = j.id"
     "  WHERE j.id = ANY ($1) AND j.lease_token = i.token AND j.status = 'running'"
@@ -42,7 +43,7 @@ constexpr const char* kFinishSql =
     "      'attempt', j.attempts, 'error', h.error, 'retry_at', h.retry_at)))"
     "  FROM held h"
     "  WHERE j.id = ANY (ARRAY(SELECT x.id FROM held x WHERE x.again)) AND j.id = h.id"
-    "  RETURNING j.id, 'waiting'::pg_catalog.text AS status),"
+    "  RETURNING j.id, 'waiting'::pg_catalog.text AS status, NULL::pg_catalog.text AS lock),"
     " gone AS ("
     "  DELETE FROM baton.jobs j USING held h"
     "  WHERE j.id = ANY (ARRAY(SELECT x.id FROM held x WHERE NOT x.again)) AND j.id = h.id"
@@ -58,8 +59,70 @@ constexpr const char* kFinishSql =
     "    g.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("
     "      pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', g.final,"
     "      'attempt', g.attempts, 'error', g.new_error)))"
-    "  FROM gone g RETURNING id, status)"
-    " SELECT id, status FROM requeued UNION ALL SELECT id, status FROM buried";
+    "  FROM gone g RETURNING id, status, lock)"
+    " SELECT id, status, lock FROM requeued UNION ALL SELECT id, status, lock FROM buried";
+
+// The single form: a primary-key delete moving the job into history ($3 is the final
+// status), and for a retryable failure a primary-key update back to waiting. Both match
+// only a running job under the given, unexpired token.
+constexpr const char* kMoveOneSql =
+    "WITH gone AS ("
+    "  DELETE FROM baton.jobs j WHERE j.id = $1 AND j.lease_token = $2 AND j.status = 'running'"
+    "    AND j.lease_expires_at > pg_catalog.clock_timestamp() RETURNING j.*)"
+    " INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"
+    "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock, worker,"
+    "   result, error, deferred_at, finished_at, events)"
+    " SELECT g.id, g.queue, g.task, g.args, g.priority, $3, g.attempts, g.max_attempts,"
+    "   g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker,"
+    "   $4, pg_catalog.left($5, 16384), g.deferred_at, pg_catalog.clock_timestamp(),"
+    "   g.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("
+    "     pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', $3,"
+    "     'attempt', g.attempts, 'error', pg_catalog.left($5, 16384))))"
+    " FROM gone g RETURNING status, lock";
+
+#define BATON_RETRY_AT                                                                   \
+  "pg_catalog.statement_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay," \
+  " j.retry_delay_max, j.attempts)"
+constexpr const char* kRetryOneSql =
+    "UPDATE baton.jobs j SET status = 'waiting', run_at = " BATON_RETRY_AT ", worker = NULL,"
+    "  lease_token = NULL, lease_expires_at = NULL, abort_requested = false,"
+    "  last_error = pg_catalog.left($3, 16384),"
+    "  events = j.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("
+    "    pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', 'failed',"
+    "    'attempt', j.attempts, 'error', pg_catalog.left($3, 16384), 'retry_at', " BATON_RETRY_AT
+    ")))"
+    " WHERE j.id = $1 AND j.lease_token = $2 AND j.status = 'running'"
+    "   AND j.lease_expires_at > pg_catalog.clock_timestamp() AND j.attempts < j.max_attempts"
+    " RETURNING 'waiting'::pg_catalog.text, NULL::pg_catalog.text";
+
+SPIPlanPtr move_one_plan = nullptr;
+SPIPlanPtr retry_one_plan = nullptr;
+
+// Runs the move; true when the job was held under the token.
+bool move_one(FunctionCallInfo fcinfo, const char* final_status) {
+  Oid types[5] = {INT8OID, UUIDOID, TEXTOID, JSONBOID, TEXTOID};
+  Datum values[5] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), CStringGetTextDatum(final_status),
+                     PG_ARGISNULL(3) ? (Datum)0 : PG_GETARG_DATUM(3),
+                     PG_ARGISNULL(4) ? (Datum)0 : PG_GETARG_DATUM(4)};
+  char nulls[5] = {' ', ' ', ' ', PG_ARGISNULL(3) ? 'n' : ' ', PG_ARGISNULL(4) ? 'n' : ' '};
+  execute(kept_plan(&move_one_plan, kMoveOneSql, 5, types), values, nulls);
+  return SPI_processed > 0;
+}
+
+bool retry_one(FunctionCallInfo fcinfo) {
+  Oid types[3] = {INT8OID, UUIDOID, TEXTOID};
+  Datum values[3] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1),
+                     PG_ARGISNULL(4) ? (Datum)0 : PG_GETARG_DATUM(4)};
+  char nulls[3] = {' ', ' ', PG_ARGISNULL(4) ? 'n' : ' '};
+  execute(kept_plan(&retry_one_plan, kRetryOneSql, 3, types), values, nulls);
+  return SPI_processed > 0;
+}
+
+// After a finish: a job that left the active table may have been the head of its lock.
+void unblock_finished_locks(int lock_column) {
+  Datum locks;
+  if (collect_locks(lock_column, &locks)) unblock_locks(locks);
+}
 
 const Oid kFinishTypes[6] = {INT8ARRAYOID, UUIDARRAYOID, TEXTARRAYOID,
                              JSONBARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
@@ -75,37 +138,39 @@ Datum finish_one(FunctionCallInfo fcinfo) {
     core::fail_hint(sqlstate::kNullValue, "Pass the lease_token that fetch_v1 returned.",
                     "lease_token must not be null");
   require_arg(fcinfo, 2, "status");
-  TextRef status = text_arg(fcinfo, 2);
-  core::parse_finish_status(status.data, status.len);
+  TextRef status_text = text_arg(fcinfo, 2);
+  core::FinishStatus status = core::parse_finish_status(status_text.data, status_text.len);
   if (!PG_ARGISNULL(3)) check_jsonb("result", PG_GETARG_JSONB_P(3), false);
   require_arg(fcinfo, 5, "retryable");
+  bool retryable = PG_GETARG_BOOL(5);
 
-  // The single form runs the bulk statement with one-element arrays: one code path.
-  Datum values[6];
-  char nulls[6];
-  Oid element_types[6] = {INT8OID, UUIDOID, TEXTOID, JSONBOID, TEXTOID, BOOLOID};
-  for (int i = 0; i < 6; ++i) {
-    int16 typlen;
-    bool typbyval;
-    char typalign;
-    get_typlenbyvalalign(element_types[i], &typlen, &typbyval, &typalign);
-    Datum element = PG_ARGISNULL(i) ? (Datum)0 : PG_GETARG_DATUM(i);
-    bool element_null = PG_ARGISNULL(i);
-    int dims[1] = {1};
-    int lbs[1] = {1};
-    values[i] = PointerGetDatum(construct_md_array(&element, &element_null, 1, dims, lbs,
-                                                   element_types[i], typlen, typbyval, typalign));
-    nulls[i] = ' ';
-  }
   SPI_connect();
-  run_finish(values, nulls);
-  if (SPI_processed == 0) raise_lease_error(PG_GETARG_INT64(0), PG_GETARG_DATUM(1), "finish");
-  bool isnull;
-  text* outcome = DatumGetTextPP(result_value(0, 2, &isnull));
-  text* copy = static_cast<text*>(SPI_palloc(VARSIZE_ANY(outcome)));
-  memcpy(copy, outcome, VARSIZE_ANY(outcome));
+  bool held;
+  const char* outcome;
+  switch (status) {
+    case core::FinishStatus::kSucceeded:
+      outcome = "succeeded";
+      held = move_one(fcinfo, outcome);
+      break;
+    case core::FinishStatus::kCancelled:
+      outcome = "cancelled";
+      held = move_one(fcinfo, outcome);
+      break;
+    case core::FinishStatus::kFailed:
+    default:
+      // The retry matches only while attempts remain; otherwise the attempt was the last.
+      outcome = "waiting";
+      held = retryable && retry_one(fcinfo);
+      if (!held) {
+        outcome = "dead";
+        held = move_one(fcinfo, outcome);
+      }
+      break;
+  }
+  if (!held) raise_lease_error(PG_GETARG_INT64(0), PG_GETARG_DATUM(1), "finish");
+  unblock_finished_locks(2);
   SPI_finish();
-  PG_RETURN_TEXT_P(copy);
+  PG_RETURN_TEXT_P(cstring_to_text(outcome));
 }
 
 int compare_int64(const void* a, const void* b) {
@@ -180,6 +245,7 @@ Datum finish_many(FunctionCallInfo fcinfo) {
     outcomes[i].status = result_value(static_cast<int>(i), 2, &isnull);
   }
   qsort(outcomes, done, sizeof(Outcome), compare_outcome);
+  unblock_finished_locks(3);
   Datum lease_lost = CStringGetTextDatum("lease_lost");
   for (int i = 0; i < ids.count; ++i) {
     Outcome key{DatumGetInt64(ids.values[i]), (Datum)0};

@@ -5,6 +5,7 @@
 #include "../core/validate.h"
 #include "args.h"
 #include "boundary.h"
+#include "lock_keys.h"
 #include "spi.h"
 
 namespace baton::pg {
@@ -14,7 +15,7 @@ namespace {
 constexpr const char* kReapSql =
     "WITH expired AS ("
     "  SELECT j.id, (j.attempts < j.max_attempts AND NOT j.abort_requested) AS again,"
-    "         pg_catalog.clock_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay,"
+    "         pg_catalog.statement_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay,"
     "           j.retry_delay_max, j.attempts) AS retry_at"
     "  FROM baton.jobs j"
     "  WHERE j.status = 'running' AND j.lease_expires_at < pg_catalog.clock_timestamp()"
@@ -45,8 +46,9 @@ constexpr const char* kReapSql =
     "      'at', pg_catalog.clock_timestamp(),"
     "      'kind', CASE WHEN g.abort_requested THEN 'cancelled' ELSE 'dead' END,"
     "      'attempt', g.attempts, 'worker', g.worker, 'error', 'lease expired'))"
-    "  FROM gone g RETURNING id)"
-    " SELECT (SELECT pg_catalog.count(*) FROM requeued) + (SELECT pg_catalog.count(*) FROM buried)";
+    "  FROM gone g RETURNING id, lock)"
+    " SELECT (SELECT pg_catalog.count(*) FROM requeued) + (SELECT pg_catalog.count(*) FROM buried),"
+    "   ARRAY(SELECT b.lock FROM buried b WHERE b.lock IS NOT NULL)";
 
 SPIPlanPtr reap_plan = nullptr;
 TimestampTz last_reap = 0;  // per backend; trivially destructible
@@ -70,7 +72,13 @@ int64 reap_expired(int32 max_jobs) {
   Datum values[1] = {Int32GetDatum(max_jobs)};
   execute(kept_plan(&reap_plan, kReapSql, 1, types), values, nullptr);
   bool isnull;
-  return DatumGetInt64(result_value(0, 1, &isnull));
+  int64 reaped = DatumGetInt64(result_value(0, 1, &isnull));
+  // A job that ended dead or cancelled may have been the head of a lock.
+  Datum buried_locks = result_value(0, 2, &isnull);
+  if (ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(buried_locks)),
+                     ARR_DIMS(DatumGetArrayTypeP(buried_locks))) > 0)
+    unblock_locks(buried_locks);
+  return reaped;
 }
 
 void reap_expired_now_and_then() {

@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# baton benchmark: baton's SQL API against a bare-SQL queue measured in the same run, on the
+# same throwaway PostgreSQL 15 server. Invoked by `make bench` (after `make install`); runs
+# as root (CI) or as an ordinary user. Benchmarks are not tests: this never fails on a timing,
+# only when something errors.
+#
+# Environment:
+#   BENCH_SECONDS   duration of each pgbench run (default 10)
+#   BENCH_CLIENTS   client counts to run (default "1 4 16")
+#   BENCH_HISTORY   finished jobs put into baton.jobs_finished for the history run (default 1000000)
+#
+# Output ends with one line per workload and client count:
+#   RESULT <workload> clients=<n> baton=<jobs/s> bare=<jobs/s> ratio=<baton/bare>
+# preceded by the matching
+#   CPU <workload> clients=<n> cpu_us_per_job_baton=<µs> cpu_us_per_job_bare=<µs>
+set -euo pipefail
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+BENCH_SECONDS=${BENCH_SECONDS:-10}
+BENCH_CLIENTS=${BENCH_CLIENTS:-1 4 16}
+BENCH_HISTORY=${BENCH_HISTORY:-1000000}
+CLK_TCK=$(getconf CLK_TCK)
+
+# shellcheck source=SCRIPTDIR/../test/lib/server.sh
+source "$ROOT/test/lib/server.sh"
+
+die() { echo "run_bench: $*" >&2; exit 1; }
+
+# ----------------------------------------------------------------------------------------
+# Header.
+# ----------------------------------------------------------------------------------------
+cat <<EOF
+baton benchmark: baton's SQL API vs a bare-SQL queue (one table, one partial index,
+INSERT / UPDATE ... FOR UPDATE SKIP LOCKED / DELETE), both in the same database of one
+throwaway PostgreSQL 15 server, durable commits (fsync=on, synchronous_commit=on).
+Each run: pgbench -n -M prepared (extended protocol with prepared statements, the same for
+both sides), -T ${BENCH_SECONDS} s, clients in {${BENCH_CLIENTS}}, -j min(clients, 2).
+Workloads (one transaction each):
+  defer         1 job deferred          baton.defer_v1            vs INSERT
+  cycle_single  1 job defer+fetch+finish defer_v1, fetch_v1(.., 1), finish_v1
+                                        vs INSERT, claim LIMIT 1, DELETE
+  cycle_batch   100 jobs, same three steps in one call each: defer_many_v1, fetch_v1(.., 100),
+                finish_many_v1  vs  INSERT ... SELECT, claim LIMIT 100, DELETE = ANY(ids)
+  history       cycle_single at 1 client with ${BENCH_HISTORY} finished jobs in baton's history
+jobs/s = transactions/s x jobs per transaction. Both queues are emptied (TRUNCATE, VACUUM
+ANALYZE, CHECKPOINT) before every run; baton and bare alternate (baton first) per client
+count. baton's queue has notify => true, so each defer transaction issues a NOTIFY; the bare
+queue does not notify. baton moves finished jobs into baton.jobs_finished with their event
+history; the bare queue deletes them.
+CPU = user+system time of all server processes (postmaster and its children, including
+backends that exited during the run) over the run, divided by the jobs done.
+Host: $(nproc) CPUs; other load on the machine shows up as noise.
+
+EOF
+
+start_server
+DB=bench
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $DB" >/dev/null
+export PGDATABASE=$DB
+PSQL=(psql -X -q -v ON_ERROR_STOP=1)
+WORK=$BATON_PG_DIR/bench # removed with the server directory on exit
+mkdir -p "$WORK"
+PM_PID=$(head -n 1 "$BATON_PG_DIR/data/postmaster.pid")
+
+# ----------------------------------------------------------------------------------------
+# Schema: baton, and the bare-SQL baseline in its own schema.
+# ----------------------------------------------------------------------------------------
+"${PSQL[@]}" >/dev/null <<'SQL'
+CREATE EXTENSION baton;
+SELECT baton.create_queue_v1('bench', notify => true);
+
+CREATE SCHEMA bare;
+CREATE TABLE bare.jobs (
+  id           bigserial PRIMARY KEY,
+  queue        text NOT NULL,
+  task         text NOT NULL,
+  args         jsonb NOT NULL DEFAULT '{}',
+  priority     integer NOT NULL DEFAULT 0,
+  run_at       timestamptz NOT NULL DEFAULT now(),
+  status       text NOT NULL DEFAULT 'waiting',
+  attempts     integer NOT NULL DEFAULT 0,
+  locked_by    text,
+  locked_until timestamptz
+);
+-- The claim walks this index in claim order; finished jobs are deleted, so it stays small.
+CREATE INDEX jobs_ready_idx ON bare.jobs (queue, priority DESC, run_at, id)
+  WHERE status = 'waiting';
+SQL
+
+# ----------------------------------------------------------------------------------------
+# pgbench scripts. -M prepared: every statement is prepared once per connection and the
+# :variables travel as parameters (so \gset'd arrays are passed back as typed values).
+# In the cycle workloads the defer precedes the fetch in the same transaction, so the
+# fetch always finds the job(s) just deferred (\gset needs exactly one row).
+# ----------------------------------------------------------------------------------------
+cat >"$WORK/defer_baton.sql" <<'SQL'
+SELECT baton.defer_v1('bench', 'noop', '{"n":1}');
+SQL
+cat >"$WORK/defer_bare.sql" <<'SQL'
+INSERT INTO bare.jobs (queue, task, args) VALUES ('bench', 'noop', '{"n":1}') RETURNING id;
+SQL
+
+cat >"$WORK/cycle_single_baton.sql" <<'SQL'
+BEGIN;
+SELECT baton.defer_v1('bench', 'noop', '{"n":1}');
+SELECT id, lease_token FROM baton.fetch_v1(ARRAY['bench'], 'w', 1) \gset
+SELECT baton.finish_v1(:id::bigint, :lease_token::uuid, 'succeeded');
+COMMIT;
+SQL
+cat >"$WORK/cycle_single_bare.sql" <<'SQL'
+BEGIN;
+INSERT INTO bare.jobs (queue, task, args) VALUES ('bench', 'noop', '{"n":1}') RETURNING id;
+UPDATE bare.jobs SET status = 'running', attempts = attempts + 1, locked_by = 'w', locked_until = now() + interval '5 minutes' WHERE id IN (SELECT id FROM bare.jobs WHERE queue = 'bench' AND status = 'waiting' AND run_at <= now() ORDER BY priority DESC, run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, task, args \gset
+DELETE FROM bare.jobs WHERE id = :id::bigint;
+COMMIT;
+SQL
+
+# Both sides build the same 100 args server-side (array_fill), so neither ships more bytes.
+cat >"$WORK/cycle_batch_baton.sql" <<'SQL'
+BEGIN;
+SELECT baton.defer_many_v1('bench', 'noop', array_fill('{"n":1}'::jsonb, ARRAY[100]));
+SELECT array_agg(id) AS ids, array_agg(lease_token) AS tokens FROM baton.fetch_v1(ARRAY['bench'], 'w', 100) \gset
+SELECT baton.finish_many_v1(:ids::bigint[], :tokens::uuid[], array_fill('succeeded'::text, ARRAY[cardinality(:ids::bigint[])]));
+COMMIT;
+SQL
+cat >"$WORK/cycle_batch_bare.sql" <<'SQL'
+BEGIN;
+INSERT INTO bare.jobs (queue, task, args) SELECT 'bench', 'noop', a FROM unnest(array_fill('{"n":1}'::jsonb, ARRAY[100])) AS a RETURNING id;
+WITH claimed AS (UPDATE bare.jobs SET status = 'running', attempts = attempts + 1, locked_by = 'w', locked_until = now() + interval '5 minutes' WHERE id IN (SELECT id FROM bare.jobs WHERE queue = 'bench' AND status = 'waiting' AND run_at <= now() ORDER BY priority DESC, run_at, id LIMIT 100 FOR UPDATE SKIP LOCKED) RETURNING id, task, args) SELECT array_agg(id) AS ids FROM claimed \gset
+DELETE FROM bare.jobs WHERE id = ANY (:ids::bigint[]);
+COMMIT;
+SQL
+
+jobs_per_tx() { case $1 in cycle_batch) echo 100 ;; *) echo 1 ;; esac; }
+
+# ----------------------------------------------------------------------------------------
+# Helpers.
+# ----------------------------------------------------------------------------------------
+reset_queues() {
+  "${PSQL[@]}" -c "TRUNCATE baton.jobs, baton.jobs_finished, bare.jobs" \
+    -c "VACUUM ANALYZE baton.jobs, baton.jobs_finished, bare.jobs" -c "CHECKPOINT"
+}
+
+# Waits (up to 5 s) until no client backend is left, so the CPU reading sees every backend
+# of the run either alive or already reaped into the postmaster's children's times.
+wait_backends_gone() {
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [ -z "$(pgrep -P "$PM_PID" -f '\[local\]' || true)" ] && return 0
+    sleep 0.1
+  done
+}
+
+# Clock ticks used by the server so far: the postmaster's own and its reaped children's
+# (cutime, cstime: backends that exited), plus every live child's own.
+server_ticks() {
+  local total pid stat
+  local -a f
+  stat=$(<"/proc/$PM_PID/stat")
+  read -r -a f <<<"${stat##*) }" # fields from 3 (state) on: utime=14 -> f[11]
+  total=$((f[11] + f[12] + f[13] + f[14]))
+  for pid in $(pgrep -P "$PM_PID" || true); do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    read -r -a f <<<"${stat##*) }"
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+
+# run_one WORKLOAD SIDE CLIENTS -> sets RUN_JOBS_S and RUN_CPU_US
+run_one() {
+  local workload=$1 side=$2 clients=$3
+  local threads=$((clients < 2 ? clients : 2))
+  local per_tx log rc t0 t1 tps txs
+  per_tx=$(jobs_per_tx "$workload")
+  log=$WORK/${workload}_${side}_${clients}.log
+  wait_backends_gone
+  t0=$(server_ticks)
+  rc=0
+  pgbench -n -M prepared -T "$BENCH_SECONDS" -c "$clients" -j "$threads" \
+    -f "$WORK/${workload%_1m_history}_${side}.sql" >"$log" 2>&1 || rc=$?
+  wait_backends_gone
+  t1=$(server_ticks)
+  if [ "$rc" -ne 0 ] || grep -q 'aborted' "$log"; then
+    echo "run_bench: pgbench failed for $workload/$side at $clients clients (exit $rc):" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$log")
+  txs=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*$/\1/p' "$log")
+  if [ -z "$tps" ] || [ -z "$txs" ]; then cat "$log" >&2; die "cannot parse pgbench output"; fi
+  RUN_JOBS_S=$(awk -v t="$tps" -v p="$per_tx" 'BEGIN { printf "%.0f", t * p }')
+  RUN_CPU_US=$(awk -v d="$((t1 - t0))" -v hz="$CLK_TCK" -v n="$((txs * per_tx))" \
+    'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "nan" }')
+  local lat
+  lat=$(sed -n 's/^latency average = \(.*\)$/\1/p' "$log")
+  printf '  %-24s %-5s clients=%-3s %9.1f tx/s %7d jobs/s  latency %-10s cpu %s us/job\n' \
+    "$workload" "$side" "$clients" "$tps" "$RUN_JOBS_S" "$lat" "$RUN_CPU_US"
+}
+
+RESULTS=()
+CPUS=()
+# compare WORKLOAD CLIENTS [noreset]: baton then bare, each from empty queues.
+compare() {
+  local workload=$1 clients=$2 noreset=${3:-}
+  local baton baton_cpu bare bare_cpu
+  [ -n "$noreset" ] || reset_queues
+  run_one "$workload" baton "$clients"
+  baton=$RUN_JOBS_S baton_cpu=$RUN_CPU_US
+  if [ -n "$noreset" ]; then
+    # Keep baton's history; empty only the bare queue.
+    "${PSQL[@]}" -c "TRUNCATE bare.jobs" -c "VACUUM ANALYZE bare.jobs" -c "CHECKPOINT"
+  else
+    reset_queues
+  fi
+  run_one "$workload" bare "$clients"
+  bare=$RUN_JOBS_S bare_cpu=$RUN_CPU_US
+  RESULTS+=("$(awk -v w="$workload" -v c="$clients" -v a="$baton" -v b="$bare" \
+    'BEGIN { printf "RESULT %s clients=%s baton=%s bare=%s ratio=%s", w, c, a, b,
+             (b > 0 ? sprintf("%.2f", a / b) : "nan") }')")
+  CPUS+=("CPU $workload clients=$clients cpu_us_per_job_baton=$baton_cpu cpu_us_per_job_bare=$bare_cpu")
+}
+
+# The claim statement of fetch_v1, read from the source (the C string literal kClaimSql),
+# so the EXPLAIN below always shows the statement the installed extension runs.
+CLAIM_SQL=$(awk '/kClaimSql =/ { f = 1; next } f { print } f && /;[[:space:]]*$/ { exit }' \
+  extension/src/pg/fetch.cpp |
+  sed -e 's/^[[:space:]]*"//' -e 's/"[[:space:]]*;\{0,1\}[[:space:]]*$//' | tr -d '\n')
+case $CLAIM_SQL in
+  "WITH picked AS ("*claimed*) ;;
+  *) die "could not read kClaimSql from extension/src/pg/fetch.cpp" ;;
+esac
+
+# EXPLAIN (ANALYZE, BUFFERS) of the claim as fetch_v1 runs it: prepared with the same
+# parameter types as its kept SPI plan, under the function's planner settings, right after
+# a defer in the same transaction (as in cycle_single); rolled back.
+explain_claim() {
+  echo "--- EXPLAIN (ANALYZE, BUFFERS) of fetch_v1's claim ($1)"
+  "${PSQL[@]}" -At <<SQL
+BEGIN;
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_bitmapscan = off;
+\o /dev/null
+SELECT baton.defer_v1('bench', 'noop', '{"n":1}');
+\o
+PREPARE claim(text[], text, integer, interval) AS $CLAIM_SQL;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE claim(ARRAY['bench'], 'w', 1, '5 minutes');
+ROLLBACK;
+SQL
+}
+
+# ----------------------------------------------------------------------------------------
+# Runs.
+# ----------------------------------------------------------------------------------------
+for workload in defer cycle_single cycle_batch; do
+  echo "== $workload"
+  for clients in $BENCH_CLIENTS; do
+    compare "$workload" "$clients"
+  done
+done
+
+echo "== history: cycle_single at 1 client with $BENCH_HISTORY finished jobs in baton's history"
+reset_queues
+explain_claim "no history"
+start=$(date +%s)
+"${PSQL[@]}" <<SQL
+-- Finished jobs as finish_v1 leaves them: ids from baton's sequence, three events each.
+INSERT INTO baton.jobs_finished
+  (id, queue, task, args, priority, status, attempts, max_attempts, retry_backoff, retry_delay,
+   retry_delay_max, lock, queueing_lock, worker, result, error, deferred_at, finished_at, events)
+SELECT nextval('baton.job_id_seq'), 'bench', 'noop', jsonb_build_object('n', g), 0, 'succeeded',
+       1, 5, 'exponential', '1 second', '1 hour', NULL, NULL, 'w', NULL, NULL,
+       t, t + interval '20 milliseconds',
+       jsonb_build_array(
+         jsonb_build_object('at', t, 'kind', 'deferred'),
+         jsonb_build_object('at', t + interval '10 milliseconds', 'kind', 'claimed',
+                            'worker', 'w', 'attempt', 1),
+         jsonb_build_object('at', t + interval '20 milliseconds', 'kind', 'succeeded',
+                            'attempt', 1))
+FROM generate_series(1, $BENCH_HISTORY) AS g,
+     LATERAL (SELECT now() - interval '1 day' + g * interval '50 milliseconds' AS t) AS ts;
+SQL
+"${PSQL[@]}" -c "VACUUM ANALYZE baton.jobs, baton.jobs_finished, bare.jobs" -c "CHECKPOINT"
+echo "filled baton.jobs_finished with $BENCH_HISTORY rows in $(($(date +%s) - start)) s:" \
+  "$("${PSQL[@]}" -At -c "SELECT pg_size_pretty(pg_total_relation_size('baton.jobs_finished'))")"
+explain_claim "$BENCH_HISTORY finished jobs in history"
+compare cycle_single_1m_history 1 noreset
+
+echo
+printf '%s\n' "${CPUS[@]}"
+printf '%s\n' "${RESULTS[@]}"

@@ -1,0 +1,100 @@
+#include "lock_keys.h"
+
+#include "../core/error.h"
+#include "args.h"
+#include "boundary.h"
+#include "spi.h"
+
+extern "C" {
+#include "common/hashfn.h"
+}
+
+namespace baton::pg {
+
+namespace {
+
+// First half of the two-int advisory key: keeps baton's keys apart from an application's.
+constexpr int32 kAdvisoryClass = 0x6261746f;  // "bato"
+
+constexpr const char* kUnblockSql =
+    "UPDATE baton.jobs j SET status = 'waiting',"
+    "  events = j.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object("
+    "    'at', pg_catalog.clock_timestamp(), 'kind', 'unblocked'))"
+    " WHERE j.id = ANY (ARRAY("
+    "   SELECT (SELECT b.id FROM baton.jobs b WHERE b.lock = l.lock AND b.status = 'blocked'"
+    "            ORDER BY b.id LIMIT 1)"
+    "   FROM (SELECT DISTINCT u.lock FROM pg_catalog.unnest($1) AS u(lock)) AS l"
+    "   WHERE NOT EXISTS (SELECT 1 FROM baton.jobs h WHERE h.lock = l.lock"
+    "                       AND h.status IN ('waiting', 'running'))))";
+
+SPIPlanPtr unblock_plan = nullptr;
+
+int compare_int32(const void* a, const void* b) {
+  int32 x = *static_cast<const int32*>(a);
+  int32 y = *static_cast<const int32*>(b);
+  return (x > y) - (x < y);
+}
+
+Datum lock_keys_entry(FunctionCallInfo fcinfo) {
+  ArrayArg keys = array_arg(fcinfo, 0, TEXTOID);
+  lock_keys(keys.values, keys.nulls, keys.count);
+  PG_RETURN_VOID();
+}
+
+Datum unblock_entry(FunctionCallInfo fcinfo) {
+  SPI_connect();
+  int64 promoted = unblock_locks(PG_GETARG_DATUM(0));
+  SPI_finish();
+  PG_RETURN_INT32(static_cast<int32>(promoted));
+}
+
+}  // namespace
+
+void lock_keys(const Datum* keys, const bool* nulls, int count) {
+  int32* hashes = static_cast<int32*>(palloc(sizeof(int32) * (count + 1)));
+  int n = 0;
+  for (int i = 0; i < count; ++i) {
+    if (nulls != nullptr && nulls[i]) continue;
+    TextRef key = text_ref(DatumGetTextPP(keys[i]));
+    hashes[n++] = static_cast<int32>(
+        hash_bytes(reinterpret_cast<const unsigned char*>(key.data), static_cast<int>(key.len)));
+  }
+  qsort(hashes, n, sizeof(int32), compare_int32);
+  for (int i = 0; i < n; ++i) {
+    if (i > 0 && hashes[i] == hashes[i - 1]) continue;
+    DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(kAdvisoryClass),
+                        Int32GetDatum(hashes[i]));
+  }
+  pfree(hashes);
+}
+
+int64 unblock_locks(Datum keys_array) {
+  ArrayType* array = DatumGetArrayTypeP(keys_array);
+  Datum* keys;
+  bool* nulls;
+  int count;
+  deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &keys, &nulls, &count);
+  lock_keys(keys, nulls, count);
+  Oid types[1] = {TEXTARRAYOID};
+  execute(kept_plan(&unblock_plan, kUnblockSql, 1, types), &keys_array, nullptr);
+  return static_cast<int64>(SPI_processed);
+}
+
+bool collect_locks(int col, Datum* array) {
+  uint64 rows = SPI_processed;
+  Datum* values = static_cast<Datum*>(palloc(sizeof(Datum) * (rows + 1)));
+  int n = 0;
+  for (uint64 i = 0; i < rows; ++i) {
+    bool isnull;
+    Datum value = result_value(static_cast<int>(i), col, &isnull);
+    if (!isnull) values[n++] = value;
+  }
+  if (n == 0) return false;
+  *array = PointerGetDatum(construct_array(values, n, TEXTOID, -1, false, TYPALIGN_INT));
+  return true;
+}
+
+}  // namespace baton::pg
+
+BATON_ENTRY(baton_lock_keys, baton::pg::lock_keys_entry)
+BATON_ENTRY(baton_unblock, baton::pg::unblock_entry)
