@@ -65,8 +65,10 @@ CREATE TABLE @extschema@.jobs (
   abort_requested  boolean NOT NULL DEFAULT false,
   last_error       text,
   deferred_at      timestamptz NOT NULL,
-  events           jsonb NOT NULL
-) WITH (fillfactor = 70);
+  events           jsonb NOT NULL,
+  -- A lease token exists exactly while the job runs: fencing checks rely on it.
+  CONSTRAINT jobs_lease_check CHECK ((status = 'running') = (lease_token IS NOT NULL))
+);
 
 -- The claim walks this index in claim order and stops after max_jobs rows.
 CREATE INDEX jobs_ready_idx ON @extschema@.jobs (queue, priority DESC, run_at, id)

@@ -14,60 +14,70 @@ namespace {
 namespace limits = core::limits;
 namespace sqlstate = core::sqlstate;
 
-// The bulk form: one statement for every outcome. `held` keeps the input rows whose job is running under
-// the given, unexpired token and locks them; a failed attempt with attempts left goes back
-// to waiting after its retry delay, everything else moves into history. Rows whose token
-// does not match are simply absent from the result (the caller reports lease_lost).
-constexpr const char* kFinishSql =
-    "WITH input AS ("
-    "  SELECT i.id, i.token, i.status, i.result, pg_catalog.left(i.error, 16384) AS error,"
-    "         COALESCE(i.retryable, true) AS retryable"
-    "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-    "    pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"
-    "       AS i(id, token, status, result, error, retryable)),"
-    " held AS ("
-    "  SELECT j.id, i.status, i.result, i.error,"
-    "    (i.status = 'failed' AND i.retryable AND j.attempts < j.max_attempts) AS again,"
-    "    CASE WHEN i.status = 'failed' THEN pg_catalog.statement_timestamp() + baton.retry_delay("
-    "      j.retry_backoff, j.retry_delay, j.retry_delay_max, j.attempts) END AS retry_at"
-    "  FROM baton.jobs j JOIN input i ON i.id = j.id"
-    "  WHERE j.id = ANY ($1) AND j.lease_token = i.token AND j.status = 'running'"
-    "    AND j.lease_expires_at > pg_catalog.clock_timestamp()"
-    "  FOR UPDATE OF j),"
-    " requeued AS ("
-    "  UPDATE baton.jobs j SET status = 'waiting', run_at = h.retry_at, worker = NULL,"
-    "    lease_token = NULL, lease_expires_at = NULL, abort_requested = false,"
-    "    last_error = h.error,"
-    "    events = j.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("
-    "      pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', 'failed',"
-    "      'attempt', j.attempts, 'error', h.error, 'retry_at', h.retry_at)))"
-    "  FROM held h"
-    "  WHERE j.id = ANY (ARRAY(SELECT x.id FROM held x WHERE x.again)) AND j.id = h.id"
-    "  RETURNING j.id, 'waiting'::pg_catalog.text AS status, NULL::pg_catalog.text AS lock),"
-    " gone AS ("
-    "  DELETE FROM baton.jobs j USING held h"
-    "  WHERE j.id = ANY (ARRAY(SELECT x.id FROM held x WHERE NOT x.again)) AND j.id = h.id"
-    "  RETURNING j.*, CASE h.status WHEN 'failed' THEN 'dead' ELSE h.status END AS final,"
-    "    h.result AS new_result, h.error AS new_error),"
-    " buried AS ("
-    "  INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"
-    "    max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock, worker,"
-    "    result, error, deferred_at, finished_at, events)"
-    "  SELECT g.id, g.queue, g.task, g.args, g.priority, g.final, g.attempts, g.max_attempts,"
-    "    g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker,"
-    "    g.new_result, g.new_error, g.deferred_at, pg_catalog.clock_timestamp(),"
-    "    g.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("
-    "      pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', g.final,"
-    "      'attempt', g.attempts, 'error', g.new_error)))"
-    "  FROM gone g RETURNING id, status, lock)"
+// When a failed attempt of job j is tried again.
+#define BATON_RETRY_AT                                                                   \
+  "pg_catalog.statement_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay," \
+  " j.retry_delay_max, j.attempts)"
+
+// The bulk form: one statement for every outcome. Each input row finds its job through the
+// primary key (a nested loop over the input, however the statistics look). A failed attempt
+// with attempts left goes back to waiting after its retry delay; everything else moves into
+// history. The two conditions exclude each other, so the UPDATE and the DELETE touch
+// different rows. Rows whose token does not match are absent from the result (the caller
+// reports lease_lost).
+// A lease token is set exactly while a job runs (a CHECK constraint says so), so matching
+// it needs no status test, and no status-partial index can lure the planner away from the
+// primary key: the jobs are found through id = ANY($1) whatever the statistics say.
+#define BATON_HELD                                                                        \
+  " j.id = ANY ($1) AND j.id = i.id AND j.lease_token = i.token"                          \
+  " AND j.lease_expires_at > pg_catalog.clock_timestamp()"
+#define BATON_AGAIN "(i.status = 'failed' AND i.retryable AND j.attempts < j.max_attempts)"
+#define BATON_FINISH_INPUT                                                                 \
+  "WITH input AS MATERIALIZED ("                                                           \
+  "  SELECT i.id, i.token, i.status, i.result, pg_catalog.left(i.error, 16384) AS error,"  \
+  "         COALESCE(i.retryable, true) AS retryable"                                      \
+  "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3)," \
+  "    pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"               \
+  "       AS i(id, token, status, result, error, retryable)),"
+#define BATON_FINISH_REQUEUE                                                                \
+  " requeued AS ("                                                                          \
+  "  UPDATE baton.jobs j SET status = 'waiting', run_at = " BATON_RETRY_AT ", worker = NULL," \
+  "    lease_token = NULL, lease_expires_at = NULL, abort_requested = false,"               \
+  "    last_error = i.error,"                                                               \
+  "    events = j.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("     \
+  "      pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', 'failed'," \
+  "      'attempt', j.attempts, 'error', i.error, 'retry_at', " BATON_RETRY_AT ")))"        \
+  "  FROM input i WHERE" BATON_HELD " AND " BATON_AGAIN                                     \
+  "  RETURNING j.id, 'waiting'::pg_catalog.text AS status, NULL::pg_catalog.text AS lock),"
+#define BATON_FINISH_BURY                                                                   \
+  " gone AS ("                                                                              \
+  "  DELETE FROM baton.jobs j USING input i WHERE" BATON_HELD " AND NOT " BATON_AGAIN       \
+  "  RETURNING j.*, CASE i.status WHEN 'failed' THEN 'dead' ELSE i.status END AS final,"    \
+  "    i.result AS new_result, i.error AS new_error),"                                      \
+  " buried AS ("                                                                            \
+  "  INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"   \
+  "    max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock, worker," \
+  "    result, error, deferred_at, finished_at, events)"                                    \
+  "  SELECT g.id, g.queue, g.task, g.args, g.priority, g.final, g.attempts, g.max_attempts," \
+  "    g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker," \
+  "    g.new_result, g.new_error, g.deferred_at, pg_catalog.clock_timestamp(),"             \
+  "    g.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("             \
+  "      pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', g.final," \
+  "      'attempt', g.attempts, 'error', g.new_error)))"                                    \
+  "  FROM gone g RETURNING id, status, lock)"
+
+constexpr const char* kFinishSql = BATON_FINISH_INPUT BATON_FINISH_REQUEUE BATON_FINISH_BURY
     " SELECT id, status, lock FROM requeued UNION ALL SELECT id, status, lock FROM buried";
+// Without a reported failure nothing can be requeued: the variant skips that part.
+constexpr const char* kFinishNoFailureSql =
+    BATON_FINISH_INPUT BATON_FINISH_BURY " SELECT id, status, lock FROM buried";
 
 // The single form: a primary-key delete moving the job into history ($3 is the final
 // status), and for a retryable failure a primary-key update back to waiting. Both match
-// only a running job under the given, unexpired token.
+// only the job held under the given, unexpired token (a token exists only while running).
 constexpr const char* kMoveOneSql =
     "WITH gone AS ("
-    "  DELETE FROM baton.jobs j WHERE j.id = $1 AND j.lease_token = $2 AND j.status = 'running'"
+    "  DELETE FROM baton.jobs j WHERE j.id = $1 AND j.lease_token = $2"
     "    AND j.lease_expires_at > pg_catalog.clock_timestamp() RETURNING j.*)"
     " INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"
     "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock, worker,"
@@ -80,9 +90,6 @@ constexpr const char* kMoveOneSql =
     "     'attempt', g.attempts, 'error', pg_catalog.left($5, 16384))))"
     " FROM gone g RETURNING status, lock";
 
-#define BATON_RETRY_AT                                                                   \
-  "pg_catalog.statement_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay," \
-  " j.retry_delay_max, j.attempts)"
 constexpr const char* kRetryOneSql =
     "UPDATE baton.jobs j SET status = 'waiting', run_at = " BATON_RETRY_AT ", worker = NULL,"
     "  lease_token = NULL, lease_expires_at = NULL, abort_requested = false,"
@@ -91,7 +98,7 @@ constexpr const char* kRetryOneSql =
     "    pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', 'failed',"
     "    'attempt', j.attempts, 'error', pg_catalog.left($3, 16384), 'retry_at', " BATON_RETRY_AT
     ")))"
-    " WHERE j.id = $1 AND j.lease_token = $2 AND j.status = 'running'"
+    " WHERE j.id = $1 AND j.lease_token = $2"
     "   AND j.lease_expires_at > pg_catalog.clock_timestamp() AND j.attempts < j.max_attempts"
     " RETURNING 'waiting'::pg_catalog.text, NULL::pg_catalog.text";
 
@@ -127,9 +134,14 @@ void unblock_finished_locks(int lock_column) {
 const Oid kFinishTypes[6] = {INT8ARRAYOID, UUIDARRAYOID, TEXTARRAYOID,
                              JSONBARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
 SPIPlanPtr finish_plan = nullptr;
+SPIPlanPtr finish_no_failure_plan = nullptr;
 
-void run_finish(const Datum* values, const char* nulls) {
-  execute(kept_plan(&finish_plan, kFinishSql, 6, kFinishTypes), values, nulls);
+void run_finish(const Datum* values, const char* nulls, bool any_failed) {
+  if (any_failed)
+    execute(kept_plan(&finish_plan, kFinishSql, 6, kFinishTypes), values, nulls);
+  else
+    execute(kept_plan(&finish_no_failure_plan, kFinishNoFailureSql, 6, kFinishTypes), values,
+            nulls);
 }
 
 Datum finish_one(FunctionCallInfo fcinfo) {
@@ -200,11 +212,13 @@ Datum finish_many(FunctionCallInfo fcinfo) {
   ArrayArg statuses = array_arg(fcinfo, 2, TEXTOID);
   require_same_length("lease_tokens", &tokens, ids.count, "job_ids");
   require_same_length("statuses", &statuses, ids.count, "job_ids");
+  bool any_failed = false;
   for (int i = 0; i < ids.count; ++i) {
     if (ids.nulls[i] || tokens.nulls[i] || statuses.nulls[i])
       core::fail(sqlstate::kNullValue, "job_ids, lease_tokens and statuses must not contain nulls");
     TextRef status = text_ref(DatumGetTextPP(statuses.values[i]));
-    core::parse_finish_status(status.data, status.len);
+    if (core::parse_finish_status(status.data, status.len) == core::FinishStatus::kFailed)
+      any_failed = true;
   }
   if (!PG_ARGISNULL(3)) {
     ArrayArg results = array_arg(fcinfo, 3, JSONBOID);
@@ -235,7 +249,7 @@ Datum finish_many(FunctionCallInfo fcinfo) {
     nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
   }
   SPI_connect();
-  run_finish(values, nulls);
+  run_finish(values, nulls, any_failed);
   // Report in input order; a job missing from the result was not held under its token.
   uint64 done = SPI_processed;
   Outcome* outcomes = static_cast<Outcome*>(palloc(sizeof(Outcome) * (done + 1)));

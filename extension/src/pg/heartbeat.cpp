@@ -10,10 +10,11 @@ namespace {
 
 namespace limits = core::limits;
 
-// An expired lease cannot be revived: the job may already belong to someone else.
+// An expired lease cannot be revived: the job may already belong to someone else. (A token
+// exists only while the job runs, so no status test is needed.)
 constexpr const char* kHeartbeatSql =
     "UPDATE baton.jobs SET lease_expires_at = pg_catalog.clock_timestamp() + $3"
-    " WHERE id = $1 AND lease_token = $2 AND status = 'running'"
+    " WHERE id = $1 AND lease_token = $2"
     "   AND lease_expires_at > pg_catalog.clock_timestamp()"
     " RETURNING lease_expires_at, abort_requested";
 
