@@ -19,7 +19,8 @@ SQL
 
 echo "4 workers draining $JOBS jobs (one in eight attempts fails and is retried):"
 while :; do
-  pgbench -n -q -c 4 -j 2 -T 1 -f demo/worker.sql >/dev/null 2>&1 || true
+  pgbench -n -c 4 -j 2 -T 1 -R 100 -f demo/worker.sql >"$BATON_PG_DIR/worker.log" 2>&1 ||
+    { echo "worker round failed:"; cat "$BATON_PG_DIR/worker.log"; exit 1; }
   read -r waiting running done dead <<<"$(psql -X -At -F ' ' -c \
     "SELECT waiting + scheduled, running, succeeded, dead FROM baton.queue_stats WHERE queue = 'demo'")"
   echo "  waiting=$waiting running=$running succeeded=$done dead=$dead"
