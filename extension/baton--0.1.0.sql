@@ -25,9 +25,14 @@ END
 $roles$;
 
 -- ---------------------------------------------------------------------------------------
--- Tables. The claimable set (jobs: waiting and running) is kept apart from history
--- (jobs_finished), so claims never walk finished rows. Each job carries its own
--- append-only event list, moved with it, so history costs no extra row per event.
+-- Tables. The claimable set (jobs: waiting, running, blocked) is kept apart from history
+-- (jobs_finished), so claims never walk finished rows.
+-- A job's history costs no extra row: the current attempt lives in columns (deferred_at,
+-- claimed_at, worker, attempts; finished_at, status, error once finished) and `events`, an
+-- append-only array, keeps what the columns cannot: every earlier attempt (with its claim
+-- time) and the rare events (unblocked, abort_requested, retried). job_history_v1 and the
+-- job_events view put both together, in time order. The common path (defer, claim,
+-- succeed) writes no event at all.
 -- ---------------------------------------------------------------------------------------
 CREATE TABLE @extschema@.queues (
   name       text PRIMARY KEY,
@@ -65,7 +70,8 @@ CREATE TABLE @extschema@.jobs (
   abort_requested  boolean NOT NULL DEFAULT false,
   last_error       text,
   deferred_at      timestamptz NOT NULL,
-  events           jsonb NOT NULL,
+  claimed_at       timestamptz,
+  events           jsonb NOT NULL DEFAULT '[]',
   -- A lease token exists exactly while the job runs: fencing checks rely on it.
   CONSTRAINT jobs_lease_check CHECK ((status = 'running') = (lease_token IS NOT NULL))
 );
@@ -104,6 +110,7 @@ CREATE TABLE @extschema@.jobs_finished (
   result          jsonb,
   error           text,
   deferred_at     timestamptz NOT NULL,
+  claimed_at      timestamptz,
   finished_at     timestamptz NOT NULL,
   events          jsonb NOT NULL
 );
@@ -333,8 +340,7 @@ COMMENT ON FUNCTION @extschema@.drop_queue_v1(text, boolean) IS
   'Drops a queue with its history; refuses while jobs are waiting or running unless force.';
 
 -- Moves one active job into history with a final status. Internal.
-CREATE FUNCTION @extschema@._bury(job_id bigint, final_status text, event jsonb,
-                                  result jsonb DEFAULT NULL, error text DEFAULT NULL)
+CREATE FUNCTION @extschema@._bury(job_id bigint, final_status text, error text)
   RETURNS void
   LANGUAGE sql VOLATILE
   SET search_path = pg_catalog, pg_temp
@@ -343,11 +349,10 @@ CREATE FUNCTION @extschema@._bury(job_id bigint, final_status text, event jsonb,
   INSERT INTO @extschema@.jobs_finished
     (id, queue, task, args, priority, status, attempts, max_attempts, retry_backoff,
      retry_delay, retry_delay_max, lock, queueing_lock, worker, result, error, deferred_at,
-     finished_at, events)
+     claimed_at, finished_at, events)
   SELECT id, queue, task, args, priority, final_status, attempts, max_attempts, retry_backoff,
-         retry_delay, retry_delay_max, lock, queueing_lock, worker, _bury.result,
-         coalesce(_bury.error, last_error), deferred_at, clock_timestamp(),
-         events || jsonb_build_array(event)
+         retry_delay, retry_delay_max, lock, queueing_lock, worker, NULL, _bury.error,
+         deferred_at, claimed_at, clock_timestamp(), events
   FROM gone;
 $fn$;
 
@@ -382,8 +387,7 @@ BEGIN
     RAISE EXCEPTION 'job % is running', job_id USING ERRCODE = '55000',
       HINT = 'Use baton.request_abort_v1 to ask its worker to stop.';
   END IF;
-  PERFORM @extschema@._bury(job_id, 'cancelled',
-    @extschema@._job_event('cancelled', jsonb_strip_nulls(jsonb_build_object('reason', reason))));
+  PERFORM @extschema@._bury(job_id, 'cancelled', reason);
   IF job_lock IS NOT NULL THEN
     PERFORM @extschema@._unblock(ARRAY[job_lock]);
   END IF;
@@ -458,8 +462,12 @@ BEGIN
                ELSE 'waiting' END,
           0, old.max_attempts, old.retry_backoff, old.retry_delay, old.retry_delay_max, old.lock,
           NULL, old.error, old.deferred_at,
-          old.events || jsonb_build_array(@extschema@._job_event('retried',
-            jsonb_build_object('previous_status', old.status))));
+          -- The ended attempt leaves the columns, so it is kept as events first.
+          old.events || jsonb_build_array(
+            jsonb_strip_nulls(jsonb_build_object('at', old.finished_at, 'kind', old.status,
+              'attempt', old.attempts, 'worker', old.worker, 'claimed_at', old.claimed_at,
+              'error', old.error)),
+            @extschema@._job_event('retried', jsonb_build_object('previous_status', old.status))));
   IF (SELECT q.notify AND q.listening_until > clock_timestamp()
         FROM @extschema@.queues q WHERE q.name = old.queue) THEN
     PERFORM pg_notify('baton_' || old.queue, '');
@@ -535,39 +543,74 @@ CREATE VIEW @extschema@.queue_stats AS SELECT * FROM @extschema@.queue_stats_v1(
 CREATE VIEW @extschema@.all_jobs AS
   SELECT j.id, j.queue, j.task, j.args, j.priority, j.status, j.attempts, j.max_attempts,
          j.run_at, j.lock, j.queueing_lock, j.worker, j.lease_expires_at, j.abort_requested,
-         NULL::jsonb AS result, j.last_error AS error, j.deferred_at, NULL::timestamptz AS finished_at,
-         j.events
+         NULL::jsonb AS result, j.last_error AS error, j.deferred_at, j.claimed_at,
+         NULL::timestamptz AS finished_at, j.events
   FROM @extschema@.jobs j
   UNION ALL
   SELECT f.id, f.queue, f.task, f.args, f.priority, f.status, f.attempts, f.max_attempts,
          NULL, f.lock, f.queueing_lock, f.worker, NULL, false,
-         f.result, f.error, f.deferred_at, f.finished_at, f.events
+         f.result, f.error, f.deferred_at, f.claimed_at, f.finished_at, f.events
   FROM @extschema@.jobs_finished f;
 
+-- A job's full history from its columns and its events array (see the tables above):
+-- deferred; each stored event, preceded by the claim it ended when it carries claimed_at;
+-- the current claim; the final status. In time order.
+CREATE FUNCTION @extschema@._history(deferred_at timestamptz, events jsonb,
+                                     claimed_at timestamptz, worker text, attempts integer,
+                                     status text, finished_at timestamptz, error text)
+  RETURNS TABLE (seq bigint, at timestamptz, kind text, detail jsonb)
+  LANGUAGE sql STABLE
+  SET search_path = pg_catalog, pg_temp
+  AS $fn$
+  SELECT row_number() OVER (ORDER BY h.at, h.ord), h.at, h.kind, h.detail
+  FROM (
+    SELECT _history.deferred_at AS at, 'deferred' AS kind, '{}'::jsonb AS detail, 0::bigint AS ord
+    UNION ALL
+    SELECT (e.event ->> 'claimed_at')::timestamptz, 'claimed',
+           jsonb_strip_nulls(jsonb_build_object('worker', e.event -> 'worker',
+                                                'attempt', e.event -> 'attempt')),
+           2 * e.n - 1
+      FROM jsonb_array_elements(_history.events) WITH ORDINALITY AS e(event, n)
+     WHERE e.event ? 'claimed_at'
+    UNION ALL
+    SELECT (e.event ->> 'at')::timestamptz, e.event ->> 'kind',
+           e.event - 'at' - 'kind' - 'claimed_at' - 'worker', 2 * e.n
+      FROM jsonb_array_elements(_history.events) WITH ORDINALITY AS e(event, n)
+    UNION ALL
+    SELECT _history.claimed_at, 'claimed',
+           jsonb_build_object('worker', _history.worker, 'attempt', _history.attempts),
+           9223372036854775806
+     WHERE _history.claimed_at IS NOT NULL
+    UNION ALL
+    SELECT _history.finished_at, _history.status,
+           jsonb_strip_nulls(jsonb_build_object('attempt', _history.attempts,
+                                                'error', _history.error)),
+           9223372036854775807
+     WHERE _history.finished_at IS NOT NULL) AS h;
+$fn$;
+
 CREATE VIEW @extschema@.job_events AS
-  SELECT a.id AS job_id, e.seq, (e.event ->> 'at')::timestamptz AS at, e.event ->> 'kind' AS kind,
-         e.event - 'at' - 'kind' AS detail
+  SELECT a.id AS job_id, h.seq, h.at, h.kind, h.detail
   FROM @extschema@.all_jobs a
-  CROSS JOIN LATERAL jsonb_array_elements(a.events) WITH ORDINALITY AS e(event, seq);
+  CROSS JOIN LATERAL @extschema@._history(a.deferred_at, a.events, a.claimed_at, a.worker,
+    a.attempts, a.status, a.finished_at, a.error) AS h;
 
 CREATE FUNCTION @extschema@.job_history_v1(job_id bigint)
   RETURNS TABLE (seq bigint, at timestamptz, kind text, detail jsonb)
   LANGUAGE plpgsql STABLE
   SET search_path = pg_catalog, pg_temp
   AS $fn$
-DECLARE
-  list jsonb;
 BEGIN
-  SELECT j.events INTO list FROM @extschema@.jobs j WHERE j.id = job_id;
-  IF NOT FOUND THEN
-    SELECT f.events INTO list FROM @extschema@.jobs_finished f WHERE f.id = job_id;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'P0002';
-    END IF;
-  END IF;
   RETURN QUERY
-    SELECT e.seq, (e.event ->> 'at')::timestamptz, e.event ->> 'kind', e.event - 'at' - 'kind'
-    FROM jsonb_array_elements(list) WITH ORDINALITY AS e(event, seq);
+    SELECT h.seq, h.at, h.kind, h.detail
+    FROM @extschema@.all_jobs a
+    CROSS JOIN LATERAL @extschema@._history(a.deferred_at, a.events, a.claimed_at, a.worker,
+      a.attempts, a.status, a.finished_at, a.error) AS h
+    WHERE a.id = job_id
+    ORDER BY h.seq;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'job % does not exist', job_id USING ERRCODE = 'P0002';
+  END IF;
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.job_history_v1(bigint) IS
@@ -590,7 +633,8 @@ GRANT EXECUTE ON FUNCTION
   @extschema@.defer_v1(text, text, jsonb, integer, timestamptz, interval, integer, text, interval, interval, text, text),
   @extschema@.defer_many_v1(text, text, jsonb[], integer, timestamptz, interval, integer, text, interval, interval, text[], text[]),
   @extschema@.queue_stats_v1(),
-  @extschema@.job_history_v1(bigint)
+  @extschema@.job_history_v1(bigint),
+  @extschema@._history(timestamptz, jsonb, timestamptz, text, integer, text, timestamptz, text)
   TO baton_producer, baton_worker;
 GRANT SELECT ON @extschema@.queue_stats, @extschema@.all_jobs, @extschema@.job_events
   TO baton_producer, baton_worker;

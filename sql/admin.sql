@@ -8,7 +8,7 @@ SELECT task FROM baton.jobs WHERE id = (SELECT id FROM ops_held);
 
 -- cancel: waiting jobs only.
 SELECT baton.cancel_v1(:waiting_id, reason => 'not needed');
-SELECT status, events -> -1 ->> 'kind' AS kind, events -> -1 ->> 'reason' AS reason
+SELECT status, (SELECT h.kind FROM baton.job_history_v1(id) h ORDER BY h.seq DESC LIMIT 1) AS kind, error AS reason
   FROM baton.jobs_finished WHERE id = :waiting_id;
 SELECT try(format('SELECT baton.cancel_v1(%s)', :waiting_id));
 SELECT try(format('SELECT baton.cancel_v1(%s)', :running_id));
@@ -20,13 +20,13 @@ SELECT baton.request_abort_v1(:running_id);
 SELECT baton.request_abort_v1(:running_id);
 SELECT abort_requested FROM ops_held, baton.heartbeat_v1(ops_held.id, ops_held.lease_token);
 SELECT baton.finish_v1(id, lease_token, 'cancelled', error => 'aborted on request') FROM ops_held;
-SELECT (SELECT string_agg(e ->> 'kind', ',') FROM jsonb_array_elements(events) e) AS kinds
+SELECT (SELECT string_agg(h.kind, ',' ORDER BY h.seq) FROM baton.job_history_v1(id) h) AS kinds
   FROM baton.jobs_finished WHERE id = :running_id;
 
 -- retry: a dead or cancelled job goes back to waiting with a fresh set of attempts.
 SELECT baton.retry_v1(:running_id);
-SELECT status, attempts, events -> -1 ->> 'kind' AS kind,
-       events -> -1 ->> 'previous_status' AS previous FROM baton.jobs WHERE id = :running_id;
+SELECT status, attempts, (SELECT h.kind FROM baton.job_history_v1(id) h ORDER BY h.seq DESC LIMIT 1) AS kind,
+       (SELECT h.detail ->> 'previous_status' FROM baton.job_history_v1(id) h WHERE h.kind = 'retried') AS previous FROM baton.jobs WHERE id = :running_id;
 SELECT try(format('SELECT baton.retry_v1(%s)', :running_id));
 SELECT try('SELECT baton.retry_v1(424242)');
 
@@ -42,7 +42,7 @@ SELECT pg_sleep(1.2);
 SELECT baton.reap_v1() AS reaped;
 SELECT id = :again_id AS again, status, attempts, last_error, worker, lease_token
   FROM baton.jobs WHERE id IN (:again_id, :running_id) ORDER BY id;
-SELECT id = :dead_id AS dead, status, attempts, error, events -> -1 ->> 'kind' AS kind
+SELECT id = :dead_id AS dead, status, attempts, error, (SELECT h.kind FROM baton.job_history_v1(id) h ORDER BY h.seq DESC LIMIT 1) AS kind
   FROM baton.jobs_finished WHERE id IN (:dead_id, :abort_id) ORDER BY id;
 SELECT try('SELECT baton.reap_v1(0)');
 

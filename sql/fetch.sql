@@ -6,8 +6,8 @@ SELECT baton.defer_v1('emails', 'high', priority => 9) AS high_id;
 SELECT id, queue, task, args, attempt, max_attempts, priority, lease_token IS NOT NULL AS has_token,
        lease_expires_at BETWEEN now() + interval '299 seconds' AND now() + interval '301 seconds' AS five_minutes
   FROM baton.fetch_v1(ARRAY['emails'], 'worker-1', max_jobs => 10);
-SELECT id, status, worker, attempts, events -> -1 ->> 'kind' AS last_event,
-       events -> -1 ->> 'worker' AS event_worker
+SELECT id, status, worker, attempts, (SELECT h.kind FROM baton.job_history_v1(id) h ORDER BY h.seq DESC LIMIT 1) AS last_event,
+       (SELECT h.detail ->> 'worker' FROM baton.job_history_v1(id) h WHERE h.kind = 'claimed' ORDER BY h.seq DESC LIMIT 1) AS event_worker
   FROM baton.jobs WHERE queue = 'emails' ORDER BY id;
 -- Nothing due is left.
 SELECT count(*) AS claimed FROM baton.fetch_v1(ARRAY['emails'], 'worker-1', 10);
@@ -20,7 +20,7 @@ SELECT id, task, args FROM baton.fetch_v1(ARRAY['reports'], 'worker-2', max_jobs
 -- page 1 is finished.
 SELECT args, status FROM baton.jobs WHERE lock = 'doc:1' ORDER BY id;
 SELECT baton.finish_v1(id, lease_token, 'succeeded') FROM baton.jobs WHERE args = '{"page": 1}';
-SELECT args, status, events -> -1 ->> 'kind' AS last_event FROM baton.jobs WHERE lock = 'doc:1';
+SELECT args, status, (SELECT h.kind FROM baton.job_history_v1(id) h ORDER BY h.seq DESC LIMIT 1) AS last_event FROM baton.jobs WHERE lock = 'doc:1';
 SELECT id, args FROM baton.fetch_v1(ARRAY['reports'], 'worker-2', 10);
 
 -- Several queues at once merge by priority; duplicates in the list are harmless.

@@ -12,7 +12,7 @@ SELECT n, attempt FROM held ORDER BY n;
 -- Success keeps the result; the job leaves the active table for history.
 SELECT baton.finish_v1(id, lease_token, 'succeeded', result => '{"sent": true}') FROM held WHERE n = 1;
 SELECT status, result, error, attempts, finished_at >= deferred_at AS ordered,
-       (SELECT string_agg(e ->> 'kind', ',') FROM jsonb_array_elements(events) e) AS kinds
+       (SELECT string_agg(h.kind, ',' ORDER BY h.seq) FROM baton.job_history_v1(id) h) AS kinds
   FROM baton.jobs_finished WHERE id = (SELECT id FROM held WHERE n = 1);
 SELECT count(*) AS still_active FROM baton.jobs WHERE id = (SELECT id FROM held WHERE n = 1);
 
@@ -26,7 +26,7 @@ SELECT baton.finish_v1(id, (SELECT lease_token FROM baton.jobs j WHERE j.id = h.
                        error => 'smtp timeout again')
   FROM held h WHERE n = 2;
 SELECT status, error, attempts,
-       (SELECT string_agg(e ->> 'kind', ',') FROM jsonb_array_elements(events) e) AS kinds
+       (SELECT string_agg(h.kind, ',' ORDER BY h.seq) FROM baton.job_history_v1(id) h) AS kinds
   FROM baton.jobs_finished WHERE id = (SELECT id FROM held WHERE n = 2);
 
 -- retryable => false: dead at once, whatever attempts remain.

@@ -68,13 +68,11 @@ History load_history(Connection& conn) {
     job.args_lock = jobs.text(i, 6);
   }
   // Times are turned into microseconds by the server, so no timestamp text is parsed here.
+  // The history as baton publishes it (the job_events view), not its storage.
   Result events = conn.exec(
-      "SELECT f.id, e.event ->> 'kind',"
-      " (extract(epoch FROM (e.event ->> 'at')::timestamptz) * 1000000)::bigint,"
-      " coalesce((e.event ->> 'attempt')::int, 0), coalesce(e.event ->> 'worker', '')"
-      " FROM baton.jobs_finished f"
-      " CROSS JOIN LATERAL jsonb_array_elements(f.events) WITH ORDINALITY AS e(event, seq)"
-      " ORDER BY f.id, e.seq");
+      "SELECT e.job_id, e.kind, (extract(epoch FROM e.at) * 1000000)::bigint,"
+      " coalesce((e.detail ->> 'attempt')::int, 0), coalesce(e.detail ->> 'worker', '')"
+      " FROM baton.job_events e ORDER BY e.job_id, e.seq");
   for (int i = 0; i < events.rows(); ++i) {
     auto job = history.find(events.int64(i, 0));
     if (job == history.end()) throw std::runtime_error("events of an unknown job");

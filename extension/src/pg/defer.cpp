@@ -26,12 +26,10 @@ namespace sqlstate = core::sqlstate;
   "           FROM baton.queues WHERE name = $1),"                                              \
   " ins AS (INSERT INTO baton.jobs (queue, task, args, priority, run_at, status,"             \
   "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock,"        \
-  "   deferred_at, events)"                                                                   \
+  "   deferred_at)"                                                                           \
   " SELECT q.name, $2, " SOURCE ", $4,"                                                       \
   "   COALESCE($5, pg_catalog.now() + COALESCE($6, '0'::pg_catalog.interval)), " STATUS ","   \
-  "   $7, $8, $9, $10, " KEYS ", pg_catalog.now(),"                                           \
-  "   pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object("                            \
-  "     'at', pg_catalog.clock_timestamp(), 'kind', 'deferred'))"                             \
+  "   $7, $8, $9, $10, " KEYS ", pg_catalog.now()"                                            \
   " " TAIL " RETURNING id,"                                                                   \
   "   status = 'waiting' AND run_at <= pg_catalog.statement_timestamp() AS due)"              \
   " SELECT q.wake, i.id, i.due FROM q LEFT JOIN ins i ON true"

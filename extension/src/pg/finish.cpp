@@ -19,6 +19,14 @@ namespace sqlstate = core::sqlstate;
   "pg_catalog.statement_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay," \
   " j.retry_delay_max, j.attempts)"
 
+// The event a failed attempt leaves when the job goes back to waiting: the attempt leaves
+// the columns (claimed_at, worker), so its claim time and worker go into the event.
+#define BATON_FAILED_EVENT(ERROR)                                                          \
+  "pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(" \
+  "  'at', pg_catalog.clock_timestamp(), 'kind', 'failed', 'attempt', j.attempts,"         \
+  "  'worker', j.worker, 'claimed_at', j.claimed_at, 'error', " ERROR ","                 \
+  "  'retry_at', " BATON_RETRY_AT ")))"
+
 // The bulk form: one statement for every outcome. Each input row finds its job through the
 // primary key (a nested loop over the input, however the statistics look). A failed attempt
 // with attempts left goes back to waiting after its retry delay; everything else moves into
@@ -43,10 +51,8 @@ namespace sqlstate = core::sqlstate;
   " requeued AS ("                                                                          \
   "  UPDATE baton.jobs j SET status = 'waiting', run_at = " BATON_RETRY_AT ", worker = NULL," \
   "    lease_token = NULL, lease_expires_at = NULL, abort_requested = false,"               \
-  "    last_error = i.error,"                                                               \
-  "    events = j.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("     \
-  "      pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', 'failed'," \
-  "      'attempt', j.attempts, 'error', i.error, 'retry_at', " BATON_RETRY_AT ")))"        \
+  "    claimed_at = NULL, last_error = i.error,"                                            \
+  "    events = j.events || " BATON_FAILED_EVENT("i.error")                                 \
   "  FROM input i WHERE" BATON_HELD " AND " BATON_AGAIN                                     \
   "  RETURNING j.id, 'waiting'::pg_catalog.text AS status, NULL::pg_catalog.text AS lock),"
 #define BATON_FINISH_BURY                                                                   \
@@ -57,13 +63,11 @@ namespace sqlstate = core::sqlstate;
   " buried AS ("                                                                            \
   "  INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"   \
   "    max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock, worker," \
-  "    result, error, deferred_at, finished_at, events)"                                    \
+  "    result, error, deferred_at, claimed_at, finished_at, events)"                        \
   "  SELECT g.id, g.queue, g.task, g.args, g.priority, g.final, g.attempts, g.max_attempts," \
   "    g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker," \
-  "    g.new_result, g.new_error, g.deferred_at, pg_catalog.clock_timestamp(),"             \
-  "    g.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("             \
-  "      pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', g.final," \
-  "      'attempt', g.attempts, 'error', g.new_error)))"                                    \
+  "    g.new_result, g.new_error, g.deferred_at, g.claimed_at, pg_catalog.clock_timestamp()," \
+  "    g.events"                                                                            \
   "  FROM gone g RETURNING id, status, lock)"
 
 constexpr const char* kFinishSql = BATON_FINISH_INPUT BATON_FINISH_REQUEUE BATON_FINISH_BURY
@@ -81,23 +85,18 @@ constexpr const char* kMoveOneSql =
     "    AND j.lease_expires_at > pg_catalog.clock_timestamp() RETURNING j.*)"
     " INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"
     "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock, worker,"
-    "   result, error, deferred_at, finished_at, events)"
+    "   result, error, deferred_at, claimed_at, finished_at, events)"
     " SELECT g.id, g.queue, g.task, g.args, g.priority, $3, g.attempts, g.max_attempts,"
     "   g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker,"
-    "   $4, pg_catalog.left($5, 16384), g.deferred_at, pg_catalog.clock_timestamp(),"
-    "   g.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("
-    "     pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', $3,"
-    "     'attempt', g.attempts, 'error', pg_catalog.left($5, 16384))))"
+    "   $4, pg_catalog.left($5, 16384), g.deferred_at, g.claimed_at,"
+    "   pg_catalog.clock_timestamp(), g.events"
     " FROM gone g RETURNING status, lock";
 
 constexpr const char* kRetryOneSql =
     "UPDATE baton.jobs j SET status = 'waiting', run_at = " BATON_RETRY_AT ", worker = NULL,"
-    "  lease_token = NULL, lease_expires_at = NULL, abort_requested = false,"
+    "  lease_token = NULL, lease_expires_at = NULL, abort_requested = false, claimed_at = NULL,"
     "  last_error = pg_catalog.left($3, 16384),"
-    "  events = j.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls("
-    "    pg_catalog.jsonb_build_object('at', pg_catalog.clock_timestamp(), 'kind', 'failed',"
-    "    'attempt', j.attempts, 'error', pg_catalog.left($3, 16384), 'retry_at', " BATON_RETRY_AT
-    ")))"
+    "  events = j.events || " BATON_FAILED_EVENT("pg_catalog.left($3, 16384)")
     " WHERE j.id = $1 AND j.lease_token = $2"
     "   AND j.lease_expires_at > pg_catalog.clock_timestamp() AND j.attempts < j.max_attempts"
     " RETURNING 'waiting'::pg_catalog.text, NULL::pg_catalog.text";
