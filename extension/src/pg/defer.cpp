@@ -37,10 +37,12 @@ namespace sqlstate = core::sqlstate;
 // A job whose lock already has an active job queues behind it, blocked.
 #define BATON_ONE_STATUS                                                                   \
   "CASE WHEN $11::pg_catalog.text IS NOT NULL AND EXISTS ("                                \
-  "  SELECT 1 FROM baton.jobs h WHERE h.lock = $11) THEN 'blocked' ELSE 'waiting' END"
+  "  SELECT 1 FROM baton.jobs h WHERE h.lock = $11) THEN 'blocked'::baton.job_state"        \
+  "  ELSE 'waiting' END"
 #define BATON_MANY_STATUS                                                                  \
   "CASE WHEN a.lock IS NOT NULL AND (a.lock_rank > 1 OR EXISTS ("                          \
-  "  SELECT 1 FROM baton.jobs h WHERE h.lock = a.lock)) THEN 'blocked' ELSE 'waiting' END"
+  "  SELECT 1 FROM baton.jobs h WHERE h.lock = a.lock)) THEN 'blocked'::baton.job_state"    \
+  "  ELSE 'waiting' END"
 #define BATON_MANY_FROM                                                                    \
   "FROM q, (SELECT u.*, pg_catalog.row_number() OVER (PARTITION BY u.lock ORDER BY u.n)"   \
   "  AS lock_rank FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($11),"          \

@@ -58,7 +58,8 @@ namespace sqlstate = core::sqlstate;
 #define BATON_FINISH_BURY                                                                   \
   " gone AS ("                                                                              \
   "  DELETE FROM baton.jobs j USING input i WHERE" BATON_HELD " AND NOT " BATON_AGAIN       \
-  "  RETURNING j.*, CASE i.status WHEN 'failed' THEN 'dead' ELSE i.status END AS final,"    \
+  "  RETURNING j.*, (CASE i.status WHEN 'failed' THEN 'dead' ELSE i.status END)"           \
+  "    ::baton.final_state AS final,"                                                       \
   "    i.result AS new_result, i.error AS new_error),"                                      \
   " buried AS ("                                                                            \
   "  INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"   \
@@ -68,7 +69,7 @@ namespace sqlstate = core::sqlstate;
   "    g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker," \
   "    g.new_result, g.new_error, g.deferred_at, g.claimed_at, pg_catalog.clock_timestamp()," \
   "    g.events"                                                                            \
-  "  FROM gone g RETURNING id, status, lock)"
+  "  FROM gone g RETURNING id, status::pg_catalog.text, lock)"
 
 constexpr const char* kFinishSql = BATON_FINISH_INPUT BATON_FINISH_REQUEUE BATON_FINISH_BURY
     " SELECT id, status, lock FROM requeued UNION ALL SELECT id, status, lock FROM buried";
@@ -86,11 +87,12 @@ constexpr const char* kMoveOneSql =
     " INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"
     "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock, worker,"
     "   result, error, deferred_at, claimed_at, finished_at, events)"
-    " SELECT g.id, g.queue, g.task, g.args, g.priority, $3, g.attempts, g.max_attempts,"
+    " SELECT g.id, g.queue, g.task, g.args, g.priority, $3::baton.final_state, g.attempts,"
+    "   g.max_attempts,"
     "   g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker,"
     "   $4, pg_catalog.left($5, 16384), g.deferred_at, g.claimed_at,"
     "   pg_catalog.clock_timestamp(), g.events"
-    " FROM gone g RETURNING status, lock";
+    " FROM gone g RETURNING status::pg_catalog.text, lock";
 
 constexpr const char* kRetryOneSql =
     "UPDATE baton.jobs j SET status = 'waiting', run_at = " BATON_RETRY_AT ", worker = NULL,"

@@ -9,10 +9,10 @@ namespace {
 SPIPlanPtr diagnose_plan = nullptr;
 
 constexpr const char* kDiagnoseSql =
-    "SELECT j.status, j.lease_token = $2, j.lease_expires_at > pg_catalog.clock_timestamp()"
+    "SELECT j.status::pg_catalog.text, j.lease_token = $2, j.lease_expires_at > pg_catalog.clock_timestamp()"
     "  FROM baton.jobs j WHERE j.id = $1"
     " UNION ALL "
-    "SELECT f.status, false, false FROM baton.jobs_finished f WHERE f.id = $1";
+    "SELECT f.status::pg_catalog.text, false, false FROM baton.jobs_finished f WHERE f.id = $1";
 }  // namespace
 
 void raise_lease_error(int64 job_id, Datum lease_token, const char* action) {
