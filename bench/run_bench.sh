@@ -226,28 +226,23 @@ compare() {
 
 # The claim statement of fetch_v1, read from the source (the C string literal kClaimSql),
 # so the EXPLAIN below always shows the statement the installed extension runs.
-CLAIM_SQL=$(awk '/kClaimSql =/ { f = 1; next } f { print } f && /;[[:space:]]*$/ { exit }' \
-  extension/src/pg/fetch.cpp |
-  sed -e 's/^[[:space:]]*"//' -e 's/"[[:space:]]*;\{0,1\}[[:space:]]*$//' | tr -d '\n')
-case $CLAIM_SQL in
-  "WITH picked AS ("*claimed*) ;;
-  *) die "could not read kClaimSql from extension/src/pg/fetch.cpp" ;;
-esac
-
-# EXPLAIN (ANALYZE, BUFFERS) of the claim as fetch_v1 runs it: prepared with the same
-# parameter types as its kept SPI plan, under the function's planner settings, right after
-# a defer in the same transaction (as in cycle_single); rolled back.
+# The plan of the claim statement fetch_v1 really runs (its kept SPI plan), as auto_explain
+# logs it for nested statements, with the row counts and buffers of one claim.
 explain_claim() {
-  echo "--- EXPLAIN (ANALYZE, BUFFERS) of fetch_v1's claim ($1)"
-  "${PSQL[@]}" -At <<SQL
+  echo "--- EXPLAIN (ANALYZE, BUFFERS) of the statement fetch_v1 runs ($1)"
+  "${PSQL[@]}" -At 2>&1 <<SQL | sed -n '/WITH claimed AS/,/^Execution\|Query Text: SELECT \* FROM baton.fetch_v1/p'
 BEGIN;
-SET LOCAL enable_seqscan = off;
-SET LOCAL enable_bitmapscan = off;
 \o /dev/null
 SELECT baton.defer_v1('bench', 'noop', '{"n":1}');
+LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 0;
+SET auto_explain.log_analyze = on;
+SET auto_explain.log_buffers = on;
+SET auto_explain.log_nested_statements = on;
+SET auto_explain.log_level = notice;
+SET client_min_messages = notice;
+SELECT * FROM baton.fetch_v1(ARRAY['bench'], 'w', 1);
 \o
-PREPARE claim(text[], text, integer, interval) AS $CLAIM_SQL;
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE claim(ARRAY['bench'], 'w', 1, '5 minutes');
 ROLLBACK;
 SQL
 }
@@ -267,19 +262,14 @@ reset_queues
 explain_claim "no history"
 start=$(date +%s)
 "${PSQL[@]}" <<SQL
--- Finished jobs as finish_v1 leaves them: ids from baton's sequence, three events each.
+-- Finished jobs as finish_v1 leaves them: ids from baton's sequence, one attempt each.
 INSERT INTO baton.jobs_finished
   (id, queue, task, args, priority, status, attempts, max_attempts, retry_backoff, retry_delay,
-   retry_delay_max, lock, queueing_lock, worker, result, error, deferred_at, finished_at, events)
+   retry_delay_max, lock, queueing_lock, worker, result, error, deferred_at, claimed_at,
+   finished_at, events)
 SELECT nextval('baton.job_id_seq'), 'bench', 'noop', jsonb_build_object('n', g), 0, 'succeeded',
        1, 5, 'exponential', '1 second', '1 hour', NULL, NULL, 'w', NULL, NULL,
-       t, t + interval '20 milliseconds',
-       jsonb_build_array(
-         jsonb_build_object('at', t, 'kind', 'deferred'),
-         jsonb_build_object('at', t + interval '10 milliseconds', 'kind', 'claimed',
-                            'worker', 'w', 'attempt', 1),
-         jsonb_build_object('at', t + interval '20 milliseconds', 'kind', 'succeeded',
-                            'attempt', 1))
+       t, t + interval '10 milliseconds', t + interval '20 milliseconds', '[]' 
 FROM generate_series(1, $BENCH_HISTORY) AS g,
      LATERAL (SELECT now() - interval '1 day' + g * interval '50 milliseconds' AS t) AS ts;
 SQL

@@ -13,32 +13,43 @@ namespace {
 namespace limits = core::limits;
 namespace sqlstate = core::sqlstate;
 
-// Per queue, the ready index is walked in claim order (priority, due time, id) and stops
-// after max_jobs rows that are not locked by another claimer; the per-queue picks are then
-// merged. Jobs behind a lock are 'blocked', outside the ready index, so a claim never steps
-// over them and never takes two jobs of one lock. The UPDATE finds its rows through the
-// primary key (id = ANY(ARRAY(...))) whatever the statistics say.
+// The ready index is walked in claim order (priority, due time, id) and stops after
+// max_jobs rows that are not locked by another claimer. Jobs behind a lock are 'blocked',
+// outside the ready index, so a claim never steps over them and never takes two jobs of
+// one lock. The UPDATE finds its rows through the primary key (id = ANY(ARRAY(...)))
+// whatever the statistics say.
+#define BATON_CLAIM(PICKED_IDS)                                                             \
+  " claimed AS ("                                                                           \
+  "  UPDATE baton.jobs j SET status = 'running', attempts = j.attempts + 1, worker = $2,"   \
+  "    lease_token = pg_catalog.gen_random_uuid(),"                                        \
+  "    lease_expires_at = pg_catalog.clock_timestamp() + $4,"                              \
+  "    claimed_at = pg_catalog.clock_timestamp()"                                          \
+  "  WHERE j.id = ANY (ARRAY(" PICKED_IDS "))"                                              \
+  "  RETURNING j.id, j.queue, j.task, j.args, j.attempts, j.max_attempts, j.priority,"     \
+  "    j.lease_token, j.lease_expires_at, j.run_at)"                                       \
+  " SELECT id, queue, task, args, attempts, max_attempts, priority, lease_token,"          \
+  "   lease_expires_at FROM claimed ORDER BY priority DESC, run_at, id"
+
+#define BATON_READY(QUEUE, LIMIT)                                                           \
+  " FROM baton.jobs c WHERE c.queue = " QUEUE " AND c.status = 'waiting'"                   \
+  "   AND c.run_at <= pg_catalog.statement_timestamp()"                                    \
+  " ORDER BY c.priority DESC, c.run_at, c.id LIMIT " LIMIT " FOR UPDATE OF c SKIP LOCKED"
+
+// One queue (the common case): a single walk of the ready index.
+constexpr const char* kClaimOneQueueSql =
+    "WITH" BATON_CLAIM("SELECT c.id" BATON_READY("$1[1]", "$3"));
+
+// Several queues: each is walked as above, and the per-queue picks merged in claim order.
+// (Rows a queue's walk locked but the merge dropped stay locked until commit; other claimers
+// skip them meanwhile, nothing else.)
 constexpr const char* kClaimSql =
     "WITH picked AS ("
-    "  SELECT c.id, c.priority, c.run_at"
+    "  SELECT p.id, p.priority, p.run_at"
     "  FROM (SELECT DISTINCT u.name FROM pg_catalog.unnest($1) AS u(name)) AS q"
-    "  CROSS JOIN LATERAL ("
-    "    SELECT j.id, j.priority, j.run_at FROM baton.jobs j"
-    "    WHERE j.queue = q.name AND j.status = 'waiting'"
-    "      AND j.run_at <= pg_catalog.statement_timestamp()"
-    "    ORDER BY j.priority DESC, j.run_at, j.id"
-    "    LIMIT $3 FOR UPDATE OF j SKIP LOCKED) AS c"
-    "  ORDER BY c.priority DESC, c.run_at, c.id LIMIT $3),"
-    " claimed AS ("
-    "  UPDATE baton.jobs j SET status = 'running', attempts = j.attempts + 1, worker = $2,"
-    "    lease_token = pg_catalog.gen_random_uuid(),"
-    "    lease_expires_at = pg_catalog.clock_timestamp() + $4,"
-    "    claimed_at = pg_catalog.clock_timestamp()"
-    "  WHERE j.id = ANY (ARRAY(SELECT p.id FROM picked p))"
-    "  RETURNING j.id, j.queue, j.task, j.args, j.attempts, j.max_attempts, j.priority,"
-    "    j.lease_token, j.lease_expires_at, j.run_at)"
-    " SELECT id, queue, task, args, attempts, max_attempts, priority, lease_token,"
-    "   lease_expires_at FROM claimed ORDER BY priority DESC, run_at, id";
+    "  CROSS JOIN LATERAL (SELECT c.id, c.priority, c.run_at" BATON_READY("q.name", "$3")
+    "  ) AS p"
+    "  ORDER BY p.priority DESC, p.run_at, p.id LIMIT $3),"
+    BATON_CLAIM("SELECT picked.id FROM picked");
 
 constexpr const char* kUnknownQueuesSql =
     "SELECT u.name FROM pg_catalog.unnest($1) AS u(name)"
@@ -47,6 +58,7 @@ constexpr const char* kUnknownQueuesSql =
 constexpr int kMaxQueuesPerFetch = 100;
 
 SPIPlanPtr claim_plan = nullptr;
+SPIPlanPtr claim_one_queue_plan = nullptr;
 SPIPlanPtr unknown_queues_plan = nullptr;
 
 // The last queue list found valid, by hash, and when. Workers pass the same list on every
@@ -115,7 +127,10 @@ Datum fetch(FunctionCallInfo fcinfo) {
   Oid types[4] = {TEXTARRAYOID, TEXTOID, INT4OID, INTERVALOID};
   Datum values[4] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
                      PG_GETARG_DATUM(3)};
-  execute(kept_plan(&claim_plan, kClaimSql, 4, types), values, nullptr);
+  SPIPlanPtr plan = ARR_DIMS(DatumGetArrayTypeP(values[0]))[0] == 1
+                        ? kept_plan(&claim_one_queue_plan, kClaimOneQueueSql, 4, types)
+                        : kept_plan(&claim_plan, kClaimSql, 4, types);
+  execute(plan, values, nullptr);
   for (uint64 i = 0; i < SPI_processed; ++i)
     tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
   SPI_finish();
