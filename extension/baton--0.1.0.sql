@@ -238,6 +238,14 @@ CREATE FUNCTION @extschema@._lock_keys(locks text[])
   SET search_path = pg_catalog, pg_temp
   AS 'MODULE_PATHNAME', 'baton_lock_keys';
 
+-- Takes the advisory lock of one key if it is free; false when another transaction holds
+-- it. Lets the reaper leave a busy lock for later instead of waiting. Internal.
+CREATE FUNCTION @extschema@._try_lock_key(lock text)
+  RETURNS boolean
+  LANGUAGE c VOLATILE STRICT
+  SET search_path = pg_catalog, pg_temp
+  AS 'MODULE_PATHNAME', 'baton_try_lock_key';
+
 -- Makes the oldest blocked job of each lock its head when the lock has none. Internal.
 CREATE FUNCTION @extschema@._unblock(locks text[])
   RETURNS integer
@@ -322,13 +330,16 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION 'queue "%" does not exist', queue USING ERRCODE = '42704';
   END IF;
-  SELECT count(*) INTO active FROM @extschema@.jobs j WHERE j.queue = drop_queue_v1.queue;
+  SELECT count(*), array_agg(DISTINCT j.lock) FILTER (WHERE j.lock IS NOT NULL)
+    INTO active, locks FROM @extschema@.jobs j WHERE j.queue = drop_queue_v1.queue;
   IF active > 0 AND NOT force THEN
     RAISE EXCEPTION 'queue "%" still has % waiting or running jobs', queue, active
       USING ERRCODE = '55000', HINT = 'Pass force => true to delete them with the queue.';
   END IF;
-  WITH gone AS (DELETE FROM @extschema@.jobs j WHERE j.queue = drop_queue_v1.queue RETURNING j.lock)
-  SELECT array_agg(DISTINCT g.lock) FILTER (WHERE g.lock IS NOT NULL) INTO locks FROM gone g;
+  IF locks IS NOT NULL THEN
+    PERFORM @extschema@._lock_keys(locks);
+  END IF;
+  DELETE FROM @extschema@.jobs j WHERE j.queue = drop_queue_v1.queue;
   IF locks IS NOT NULL THEN
     PERFORM @extschema@._unblock(locks);
   END IF;
@@ -376,6 +387,12 @@ DECLARE
 BEGIN
   IF job_id IS NULL THEN
     RAISE EXCEPTION 'job_id must not be null' USING ERRCODE = '22004';
+  END IF;
+  -- The lock key first, then the row: the order every lock change follows (a job's lock
+  -- never changes, so reading it unlocked is safe).
+  SELECT j.lock INTO job_lock FROM @extschema@.jobs j WHERE j.id = job_id;
+  IF job_lock IS NOT NULL THEN
+    PERFORM @extschema@._lock_keys(ARRAY[job_lock]);
   END IF;
   SELECT j.status, j.lock INTO current_status, job_lock
     FROM @extschema@.jobs j WHERE j.id = job_id FOR UPDATE;
@@ -652,7 +669,8 @@ GRANT EXECUTE ON FUNCTION
   @extschema@.heartbeat_v1(bigint, uuid, interval),
   @extschema@.reap_v1(integer),
   @extschema@.await_work_v1(text[], interval),
-  @extschema@.retry_delay(text, interval, interval, integer)
+  @extschema@.retry_delay(text, interval, interval, integer),
+  @extschema@._try_lock_key(text)
   TO baton_worker;
 GRANT UPDATE (listening_until) ON @extschema@.queues TO baton_worker;
 

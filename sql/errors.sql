@@ -84,3 +84,10 @@ SELECT try($$SELECT * FROM baton.heartbeat_v1(424242, gen_random_uuid())$$);
 SELECT status, attempts, result IS NULL AS no_result
   FROM baton.all_jobs WHERE id = :job_id;
 SELECT baton.finish_v1(id, lease_token, 'succeeded') FROM errs_held;
+
+-- Jobs with a lock need statement snapshots (READ COMMITTED): refused, nothing written.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT try($$SELECT baton.defer_v1('errs', 't', lock => 'rr')$$);
+SELECT baton.defer_v1('errs', 'no-lock-is-fine') > 0 AS deferred;
+COMMIT;
+SELECT count(*) AS rr_lock_jobs FROM baton.jobs WHERE lock = 'rr';

@@ -41,6 +41,27 @@ Datum lock_keys_entry(FunctionCallInfo fcinfo) {
   PG_RETURN_VOID();
 }
 
+int32 key_hash(Datum key) {
+  TextRef value = text_ref(DatumGetTextPP(key));
+  return static_cast<int32>(hash_bytes(reinterpret_cast<const unsigned char*>(value.data),
+                                       static_cast<int>(value.len)));
+}
+
+// The head rule is decided on a snapshot taken after the key; a transaction snapshot
+// (REPEATABLE READ, SERIALIZABLE) is older than the key and would miss a committed head.
+void require_statement_snapshots() {
+  if (IsolationUsesXactSnapshot())
+    core::fail_hint("0A000", "Run the transaction at READ COMMITTED.",
+                    "jobs with a lock cannot be deferred, finished or cancelled in a "
+                    "REPEATABLE READ or SERIALIZABLE transaction");
+}
+
+Datum try_lock_key_entry(FunctionCallInfo fcinfo) {
+  require_statement_snapshots();
+  return DirectFunctionCall2(pg_try_advisory_xact_lock_int4, Int32GetDatum(kAdvisoryClass),
+                             Int32GetDatum(key_hash(PG_GETARG_DATUM(0))));
+}
+
 Datum unblock_entry(FunctionCallInfo fcinfo) {
   SPI_connect();
   int64 promoted = unblock_locks(PG_GETARG_DATUM(0));
@@ -55,10 +76,9 @@ void lock_keys(const Datum* keys, const bool* nulls, int count) {
   int n = 0;
   for (int i = 0; i < count; ++i) {
     if (nulls != nullptr && nulls[i]) continue;
-    TextRef key = text_ref(DatumGetTextPP(keys[i]));
-    hashes[n++] = static_cast<int32>(
-        hash_bytes(reinterpret_cast<const unsigned char*>(key.data), static_cast<int>(key.len)));
+    hashes[n++] = key_hash(keys[i]);
   }
+  if (n > 0) require_statement_snapshots();
   qsort(hashes, n, sizeof(int32), compare_int32);
   for (int i = 0; i < n; ++i) {
     if (i > 0 && hashes[i] == hashes[i - 1]) continue;
@@ -98,3 +118,4 @@ bool collect_locks(int col, Datum* array) {
 
 BATON_ENTRY(baton_lock_keys, baton::pg::lock_keys_entry)
 BATON_ENTRY(baton_unblock, baton::pg::unblock_entry)
+BATON_ENTRY(baton_try_lock_key, baton::pg::try_lock_key_entry)

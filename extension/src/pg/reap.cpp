@@ -19,6 +19,10 @@ constexpr const char* kReapSql =
     "           j.retry_delay_max, j.attempts) AS retry_at"
     "  FROM baton.jobs j"
     "  WHERE j.status = 'running' AND j.lease_expires_at < pg_catalog.clock_timestamp()"
+    // Ending a lock's head needs the lock key; a busy key is left for the next reap
+    // rather than making a fetch wait for some producer's open transaction.
+    "    AND (j.lock IS NULL OR (j.attempts < j.max_attempts AND NOT j.abort_requested)"
+    "         OR baton._try_lock_key(j.lock))"
     "  ORDER BY j.lease_expires_at LIMIT $1 FOR UPDATE OF j SKIP LOCKED),"
     " requeued AS ("
     "  UPDATE baton.jobs j SET status = 'waiting', run_at = e.retry_at, worker = NULL,"
