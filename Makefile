@@ -43,4 +43,5 @@ demo: all
 	demo/run_demo.sh
 
 format:
-	clang-format -i extension/src/*/*.cpp extension/src/*/*.h test/unit/*.cpp test/stress/*.cpp
+	clang-format -i extension/src/*/*.cpp extension/src/*/*.h test/unit/*.cpp test/stress/*.cpp \
+	  test/stress/*.h

@@ -10,7 +10,9 @@
 namespace baton::core {
 namespace {
 
-Backoff parse(const char* text) { return parse_backoff(text, std::strlen(text)); }
+Backoff parse(const char* text) {
+  return parse_backoff(text, std::strlen(text));
+}
 
 TEST(Backoff, ParsesTheThreeNames) {
   EXPECT_EQ(parse("constant"), Backoff::kConstant);

@@ -24,7 +24,9 @@ std::string sqlstate_of(F f) {
   return "";
 }
 
-void queue(const std::string& name) { validate_queue_name("queue", name.data(), name.size()); }
+void queue(const std::string& name) {
+  validate_queue_name("queue", name.data(), name.size());
+}
 
 TEST(QueueName, AcceptsDocumentedAlphabet) {
   for (const char* ok : {"a", "emails", "Q1", "billing.v2", "tenant:42", "low-prio", "a_b"})

@@ -45,15 +45,14 @@ void validate_label(const char* param, const char* value, std::size_t len, int m
 void validate_int_range(const char* param, int64_t value, int64_t min, int64_t max) {
   if (value < min || value > max)
     fail(sqlstate::kInvalidParameter, "%s must be between %lld and %lld (got %lld)", param,
-         static_cast<long long>(min), static_cast<long long>(max),
-         static_cast<long long>(value));
+         static_cast<long long>(min), static_cast<long long>(max), static_cast<long long>(value));
 }
 
 void validate_seconds_range(const char* param, double seconds, double min, double max) {
   // Written so that NaN fails too.
   if (!(seconds >= min && seconds <= max))
-    fail(sqlstate::kInvalidParameter, "%s must be between %.10g and %.10g seconds (got %.10g)", param,
-         min, max, seconds);
+    fail(sqlstate::kInvalidParameter, "%s must be between %.10g and %.10g seconds (got %.10g)",
+         param, min, max, seconds);
 }
 
 void validate_json_size(const char* param, int64_t bytes) {

@@ -13,9 +13,13 @@ void require_arg(FunctionCallInfo fcinfo, int n, const char* name) {
   if (PG_ARGISNULL(n)) fail(sqlstate::kNullValue, "%s must not be null", name);
 }
 
-TextRef text_ref(text* value) { return TextRef{VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value)}; }
+TextRef text_ref(text* value) {
+  return TextRef{VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value)};
+}
 
-TextRef text_arg(FunctionCallInfo fcinfo, int n) { return text_ref(PG_GETARG_TEXT_PP(n)); }
+TextRef text_arg(FunctionCallInfo fcinfo, int n) {
+  return text_ref(PG_GETARG_TEXT_PP(n));
+}
 
 double interval_seconds(const Interval* value) {
   return static_cast<double>(value->time) / USECS_PER_SEC +

@@ -1,8 +1,8 @@
 // Reading and checking SQL arguments. Failures throw core::Error (caught by run_entry).
 #pragma once
-#include "postgres_headers.h"
-
 #include <cstddef>
+
+#include "postgres_headers.h"
 
 namespace baton::pg {
 
@@ -33,7 +33,6 @@ struct ArrayArg {
 };
 ArrayArg array_arg(FunctionCallInfo fcinfo, int n, Oid element_type);
 // Throws unless the array is NULL or has exactly `count` elements.
-void require_same_length(const char* name, const ArrayArg* array, int count,
-                         const char* reference);
+void require_same_length(const char* name, const ArrayArg* array, int count, const char* reference);
 
 }  // namespace baton::pg

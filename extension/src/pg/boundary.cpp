@@ -24,7 +24,9 @@ void copy_error(ErrorCopy* out, const char* sqlstate, const char* message, const
   std::snprintf(out->hint, sizeof out->hint, "%s", hint);
 }
 
-int sqlstate_code(const char* s) { return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]); }
+int sqlstate_code(const char* s) {
+  return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
+}
 }  // namespace
 
 Datum run_entry(FunctionCallInfo fcinfo, EntryBody body) {

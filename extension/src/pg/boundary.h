@@ -14,8 +14,10 @@ Datum run_entry(FunctionCallInfo fcinfo, EntryBody body);
 
 // Defines the exported C symbol `symbol` (named in the install/upgrade scripts) that runs
 // `body` inside run_entry. Symbols named in a released script must stay exported forever.
-#define BATON_ENTRY(symbol, body)                                                      \
-  extern "C" {                                                                         \
-  PG_FUNCTION_INFO_V1(symbol);                                                         \
-  Datum symbol(PG_FUNCTION_ARGS) { return baton::pg::run_entry(fcinfo, (body)); }     \
+#define BATON_ENTRY(symbol, body)                \
+  extern "C" {                                   \
+  PG_FUNCTION_INFO_V1(symbol);                   \
+  Datum symbol(PG_FUNCTION_ARGS) {               \
+    return baton::pg::run_entry(fcinfo, (body)); \
+  }                                              \
   }

@@ -19,36 +19,41 @@ namespace limits = core::limits;
 namespace sqlstate = core::sqlstate;
 
 // The queue row is read in the same statement as the insert: an unknown queue inserts
-// nothing and returns no row. `wake` says whether an idle worker listens (await_work_v1). The queueing-lock variant adds ON CONFLICT DO NOTHING, which
-// turns a duplicate into a missing id; the plain variant skips speculative insertion.
-#define BATON_DEFER_SQL(SOURCE, STATUS, KEYS, TAIL)                                         \
-  "WITH q AS (SELECT name, notify AND listening_until > pg_catalog.clock_timestamp() AS wake"  \
-  "           FROM baton.queues WHERE name = $1),"                                              \
+// nothing and returns no row. `wake` says whether an idle worker listens (await_work_v1). The
+// queueing-lock variant adds ON CONFLICT DO NOTHING, which turns a duplicate into a missing id; the
+// plain variant skips speculative insertion.
+#define BATON_DEFER_SQL(SOURCE, STATUS, KEYS, TAIL)                                           \
+  "WITH q AS (SELECT name, notify AND listening_until > pg_catalog.clock_timestamp() AS wake" \
+  "           FROM baton.queues WHERE name = $1),"                                            \
   " ins AS (INSERT INTO baton.jobs (queue, task, args, priority, run_at, status,"             \
   "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock,"        \
   "   deferred_at)"                                                                           \
-  " SELECT q.name, $2, " SOURCE ", $4,"                                                       \
-  "   COALESCE($5, pg_catalog.now() + COALESCE($6, '0'::pg_catalog.interval)), " STATUS ","   \
-  "   $7, $8, $9, $10, " KEYS ", pg_catalog.now()"                                            \
-  " " TAIL " RETURNING id,"                                                                   \
+  " SELECT q.name, $2, " SOURCE                                                               \
+  ", $4,"                                                                                     \
+  "   COALESCE($5, pg_catalog.now() + COALESCE($6, '0'::pg_catalog.interval)), " STATUS       \
+  ","                                                                                         \
+  "   $7, $8, $9, $10, " KEYS                                                                 \
+  ", pg_catalog.now()"                                                                        \
+  " " TAIL                                                                                    \
+  " RETURNING id,"                                                                            \
   "   status = 'waiting' AND run_at <= pg_catalog.statement_timestamp() AS due)"              \
   " SELECT q.wake, i.id, i.due FROM q LEFT JOIN ins i ON true"
 
 // A job whose lock already has an active job queues behind it, blocked.
-#define BATON_ONE_STATUS                                                                   \
-  "CASE WHEN $11::pg_catalog.text IS NOT NULL AND EXISTS ("                                \
-  "  SELECT 1 FROM baton.jobs h WHERE h.lock = $11) THEN 'blocked'::baton.job_state"        \
+#define BATON_ONE_STATUS                                                             \
+  "CASE WHEN $11::pg_catalog.text IS NOT NULL AND EXISTS ("                          \
+  "  SELECT 1 FROM baton.jobs h WHERE h.lock = $11) THEN 'blocked'::baton.job_state" \
   "  ELSE 'waiting' END"
-#define BATON_MANY_STATUS                                                                  \
-  "CASE WHEN a.lock IS NOT NULL AND (a.lock_rank > 1 OR EXISTS ("                          \
-  "  SELECT 1 FROM baton.jobs h WHERE h.lock = a.lock)) THEN 'blocked'::baton.job_state"    \
+#define BATON_MANY_STATUS                                                                \
+  "CASE WHEN a.lock IS NOT NULL AND (a.lock_rank > 1 OR EXISTS ("                        \
+  "  SELECT 1 FROM baton.jobs h WHERE h.lock = a.lock)) THEN 'blocked'::baton.job_state" \
   "  ELSE 'waiting' END"
-#define BATON_MANY_FROM                                                                    \
-  "FROM q, (SELECT u.*, pg_catalog.row_number() OVER (PARTITION BY u.lock ORDER BY u.n)"   \
-  "  AS lock_rank FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($11),"          \
+#define BATON_MANY_FROM                                                                  \
+  "FROM q, (SELECT u.*, pg_catalog.row_number() OVER (PARTITION BY u.lock ORDER BY u.n)" \
+  "  AS lock_rank FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($11),"        \
   "  pg_catalog.unnest($12)) WITH ORDINALITY AS u(args, lock, qlock, n)) AS a ORDER BY a.n"
-#define BATON_ON_CONFLICT                                                                  \
-  "ON CONFLICT (queueing_lock) WHERE status IN ('waiting', 'blocked') AND attempts = 0"    \
+#define BATON_ON_CONFLICT                                                               \
+  "ON CONFLICT (queueing_lock) WHERE status IN ('waiting', 'blocked') AND attempts = 0" \
   " AND queueing_lock IS NOT NULL DO NOTHING"
 
 constexpr const char* kDeferOne = BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "FROM q");
@@ -64,12 +69,12 @@ SPIPlanPtr defer_one_unique_plan = nullptr;
 SPIPlanPtr defer_many_plan = nullptr;
 SPIPlanPtr defer_many_unique_plan = nullptr;
 
-const Oid kDeferOneTypes[12] = {TEXTOID, TEXTOID,     JSONBOID,     INT4OID, TIMESTAMPTZOID,
-                                INTERVALOID, INT4OID, TEXTOID, INTERVALOID, INTERVALOID,
-                                TEXTOID, TEXTOID};
-const Oid kDeferManyTypes[12] = {TEXTOID,     TEXTOID, JSONBARRAYOID, INT4OID,
-                                 TIMESTAMPTZOID, INTERVALOID, INT4OID, TEXTOID,
-                                 INTERVALOID, INTERVALOID, TEXTARRAYOID, TEXTARRAYOID};
+const Oid kDeferOneTypes[12] = {TEXTOID,        TEXTOID,     JSONBOID, INT4OID,
+                                TIMESTAMPTZOID, INTERVALOID, INT4OID,  TEXTOID,
+                                INTERVALOID,    INTERVALOID, TEXTOID,  TEXTOID};
+const Oid kDeferManyTypes[12] = {TEXTOID,        TEXTOID,     JSONBARRAYOID, INT4OID,
+                                 TIMESTAMPTZOID, INTERVALOID, INT4OID,       TEXTOID,
+                                 INTERVALOID,    INTERVALOID, TEXTARRAYOID,  TEXTARRAYOID};
 
 void bind_options(const JobOptions& o, Datum* values, char* nulls) {
   values[3] = o.priority;
@@ -186,8 +191,7 @@ Datum defer_many(FunctionCallInfo fcinfo) {
     core::fail(sqlstate::kInvalidParameter, "args must have between 1 and %d elements (got %d)",
                limits::kBulkMax, args.count);
   for (int i = 0; i < args.count; ++i) {
-    if (args.nulls[i])
-      core::fail(sqlstate::kNullValue, "args[%d] must not be null", i + 1);
+    if (args.nulls[i]) core::fail(sqlstate::kNullValue, "args[%d] must not be null", i + 1);
     check_jsonb("args element", DatumGetJsonbP(args.values[i]), true);
   }
   bool any_lock = read_keys(fcinfo, 10, "locks", args.count);
@@ -206,8 +210,9 @@ Datum defer_many(FunctionCallInfo fcinfo) {
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
   SPI_connect();
-  SPIPlanPtr plan = unique ? kept_plan(&defer_many_unique_plan, kDeferManyUnique, 12, kDeferManyTypes)
-                           : kept_plan(&defer_many_plan, kDeferMany, 12, kDeferManyTypes);
+  SPIPlanPtr plan = unique
+                        ? kept_plan(&defer_many_unique_plan, kDeferManyUnique, 12, kDeferManyTypes)
+                        : kept_plan(&defer_many_plan, kDeferMany, 12, kDeferManyTypes);
   execute(plan, values, nulls);
   uint64 inserted = finish_insert(fcinfo);
   if (inserted != static_cast<uint64>(args.count))

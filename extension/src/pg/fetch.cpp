@@ -18,21 +18,23 @@ namespace sqlstate = core::sqlstate;
 // outside the ready index, so a claim never steps over them and never takes two jobs of
 // one lock. The UPDATE finds its rows through the primary key (id = ANY(ARRAY(...)))
 // whatever the statistics say.
-#define BATON_CLAIM(PICKED_IDS)                                                             \
-  " claimed AS ("                                                                           \
-  "  UPDATE baton.jobs j SET status = 'running', attempts = j.attempts + 1, worker = $2,"   \
-  "    lease_token = pg_catalog.gen_random_uuid(),"                                        \
-  "    lease_expires_at = pg_catalog.clock_timestamp() + $4,"                              \
-  "    claimed_at = pg_catalog.clock_timestamp()"                                          \
-  "  WHERE j.id = ANY (ARRAY(" PICKED_IDS "))"                                              \
-  "  RETURNING j.id, j.queue, j.task, j.args, j.attempts, j.max_attempts, j.priority,"     \
-  "    j.lease_token, j.lease_expires_at, j.run_at)"                                       \
-  " SELECT id, queue, task, args, attempts, max_attempts, priority, lease_token,"          \
+#define BATON_CLAIM(PICKED_IDS)                                                           \
+  " claimed AS ("                                                                         \
+  "  UPDATE baton.jobs j SET status = 'running', attempts = j.attempts + 1, worker = $2," \
+  "    lease_token = pg_catalog.gen_random_uuid(),"                                       \
+  "    lease_expires_at = pg_catalog.clock_timestamp() + $4,"                             \
+  "    claimed_at = pg_catalog.clock_timestamp()"                                         \
+  "  WHERE j.id = ANY (ARRAY(" PICKED_IDS                                                 \
+  "))"                                                                                    \
+  "  RETURNING j.id, j.queue, j.task, j.args, j.attempts, j.max_attempts, j.priority,"    \
+  "    j.lease_token, j.lease_expires_at, j.run_at)"                                      \
+  " SELECT id, queue, task, args, attempts, max_attempts, priority, lease_token,"         \
   "   lease_expires_at FROM claimed ORDER BY priority DESC, run_at, id"
 
-#define BATON_READY(QUEUE, LIMIT)                                                           \
-  " FROM baton.jobs c WHERE c.queue = " QUEUE " AND c.status = 'waiting'"                   \
-  "   AND c.run_at <= pg_catalog.statement_timestamp()"                                    \
+#define BATON_READY(QUEUE, LIMIT)                       \
+  " FROM baton.jobs c WHERE c.queue = " QUEUE           \
+  " AND c.status = 'waiting'"                           \
+  "   AND c.run_at <= pg_catalog.statement_timestamp()" \
   " ORDER BY c.priority DESC, c.run_at, c.id LIMIT " LIMIT " FOR UPDATE OF c SKIP LOCKED"
 
 // One queue (the common case): a single walk of the ready index.

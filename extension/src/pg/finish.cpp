@@ -21,10 +21,11 @@ namespace sqlstate = core::sqlstate;
 
 // The event a failed attempt leaves when the job goes back to waiting: the attempt leaves
 // the columns (claimed_at, worker), so its claim time and worker go into the event.
-#define BATON_FAILED_EVENT(ERROR)                                                          \
+#define BATON_FAILED_EVENT(ERROR)                                                            \
   "pg_catalog.jsonb_build_array(pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(" \
-  "  'at', pg_catalog.clock_timestamp(), 'kind', 'failed', 'attempt', j.attempts,"         \
-  "  'worker', j.worker, 'claimed_at', j.claimed_at, 'error', " ERROR ","                 \
+  "  'at', pg_catalog.clock_timestamp(), 'kind', 'failed', 'attempt', j.attempts,"           \
+  "  'worker', j.worker, 'claimed_at', j.claimed_at, 'error', " ERROR                        \
+  ","                                                                                        \
   "  'retry_at', " BATON_RETRY_AT ")))"
 
 // The bulk form: one statement for every outcome. Each input row finds its job through the
@@ -36,8 +37,8 @@ namespace sqlstate = core::sqlstate;
 // A lease token is set exactly while a job runs (a CHECK constraint says so), so matching
 // it needs no status test, and no status-partial index can lure the planner away from the
 // primary key: the jobs are found through id = ANY($1) whatever the statistics say.
-#define BATON_HELD                                                                        \
-  " j.id = ANY ($1) AND j.id = i.id AND j.lease_token = i.token"                          \
+#define BATON_HELD                                               \
+  " j.id = ANY ($1) AND j.id = i.id AND j.lease_token = i.token" \
   " AND j.lease_expires_at > pg_catalog.clock_timestamp()"
 #define BATON_AGAIN "(i.status = 'failed' AND i.retryable AND j.attempts < j.max_attempts)"
 #define BATON_FINISH_INPUT                                                                 \
@@ -47,28 +48,30 @@ namespace sqlstate = core::sqlstate;
   "  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3)," \
   "    pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6))"               \
   "       AS i(id, token, status, result, error, retryable)),"
-#define BATON_FINISH_REQUEUE                                                                \
-  " requeued AS ("                                                                          \
-  "  UPDATE baton.jobs j SET status = 'waiting', run_at = " BATON_RETRY_AT ", worker = NULL," \
-  "    lease_token = NULL, lease_expires_at = NULL, abort_requested = false,"               \
-  "    claimed_at = NULL, last_error = i.error,"                                            \
-  "    events = j.events || " BATON_FAILED_EVENT("i.error")                                 \
-  "  FROM input i WHERE" BATON_HELD " AND " BATON_AGAIN                                     \
-  "  RETURNING j.id, 'waiting'::pg_catalog.text AS status, NULL::pg_catalog.text AS lock),"
-#define BATON_FINISH_BURY                                                                   \
-  " gone AS ("                                                                              \
-  "  DELETE FROM baton.jobs j USING input i WHERE" BATON_HELD " AND NOT " BATON_AGAIN       \
-  "  RETURNING j.*, (CASE i.status WHEN 'failed' THEN 'dead' ELSE i.status END)"           \
-  "    ::baton.final_state AS final,"                                                       \
-  "    i.result AS new_result, i.error AS new_error),"                                      \
-  " buried AS ("                                                                            \
-  "  INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"   \
+#define BATON_FINISH_REQUEUE                                                                      \
+  " requeued AS ("                                                                                \
+  "  UPDATE baton.jobs j SET status = 'waiting', run_at = " BATON_RETRY_AT                        \
+  ", worker = NULL,"                                                                              \
+  "    lease_token = NULL, lease_expires_at = NULL, abort_requested = false,"                     \
+  "    claimed_at = NULL, last_error = i.error,"                                                  \
+  "    events = j.events || " BATON_FAILED_EVENT(                                                 \
+      "i.error") "  FROM input i WHERE" BATON_HELD " AND " BATON_AGAIN                            \
+                 "  RETURNING j.id, 'waiting'::pg_catalog.text AS status, NULL::pg_catalog.text " \
+                 "AS lock),"
+#define BATON_FINISH_BURY                                                                       \
+  " gone AS ("                                                                                  \
+  "  DELETE FROM baton.jobs j USING input i WHERE" BATON_HELD " AND NOT " BATON_AGAIN           \
+  "  RETURNING j.*, (CASE i.status WHEN 'failed' THEN 'dead' ELSE i.status END)"                \
+  "    ::baton.final_state AS final,"                                                           \
+  "    i.result AS new_result, i.error AS new_error),"                                          \
+  " buried AS ("                                                                                \
+  "  INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"       \
   "    max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock, worker," \
-  "    result, error, deferred_at, claimed_at, finished_at, events)"                        \
-  "  SELECT g.id, g.queue, g.task, g.args, g.priority, g.final, g.attempts, g.max_attempts," \
-  "    g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker," \
-  "    g.new_result, g.new_error, g.deferred_at, g.claimed_at, pg_catalog.clock_timestamp()," \
-  "    g.events"                                                                            \
+  "    result, error, deferred_at, claimed_at, finished_at, events)"                            \
+  "  SELECT g.id, g.queue, g.task, g.args, g.priority, g.final, g.attempts, g.max_attempts,"    \
+  "    g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker,"   \
+  "    g.new_result, g.new_error, g.deferred_at, g.claimed_at, pg_catalog.clock_timestamp(),"   \
+  "    g.events"                                                                                \
   "  FROM gone g RETURNING id, status::pg_catalog.text, lock)"
 
 constexpr const char* kFinishSql = BATON_FINISH_INPUT BATON_FINISH_REQUEUE BATON_FINISH_BURY
@@ -132,7 +135,7 @@ void unblock_finished_locks(int lock_column) {
   if (collect_locks(lock_column, &locks)) unblock_locks(locks);
 }
 
-const Oid kFinishTypes[6] = {INT8ARRAYOID, UUIDARRAYOID, TEXTARRAYOID,
+const Oid kFinishTypes[6] = {INT8ARRAYOID,  UUIDARRAYOID, TEXTARRAYOID,
                              JSONBARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
 SPIPlanPtr finish_plan = nullptr;
 SPIPlanPtr finish_no_failure_plan = nullptr;
@@ -264,8 +267,8 @@ Datum finish_many(FunctionCallInfo fcinfo) {
   Datum lease_lost = CStringGetTextDatum("lease_lost");
   for (int i = 0; i < ids.count; ++i) {
     Outcome key{DatumGetInt64(ids.values[i]), (Datum)0};
-    const Outcome* found =
-        static_cast<const Outcome*>(bsearch(&key, outcomes, done, sizeof(Outcome), compare_outcome));
+    const Outcome* found = static_cast<const Outcome*>(
+        bsearch(&key, outcomes, done, sizeof(Outcome), compare_outcome));
     Datum row[2] = {ids.values[i], found ? found->status : lease_lost};
     bool row_nulls[2] = {false, false};
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, row_nulls);

@@ -36,8 +36,7 @@ JobOptions read_job_options(FunctionCallInfo fcinfo) {
     if (TIMESTAMP_NOT_FINITE(run_at))
       core::fail(core::sqlstate::kInvalidParameter, "run_at must be a finite timestamp");
   }
-  if (!options.delay_null)
-    interval_arg_seconds(fcinfo, 5, "delay", 0, limits::kDelayMaxSeconds);
+  if (!options.delay_null) interval_arg_seconds(fcinfo, 5, "delay", 0, limits::kDelayMaxSeconds);
 
   require_arg(fcinfo, 6, "max_attempts");
   core::validate_int_range("max_attempts", PG_GETARG_INT32(6), 1, limits::kMaxAttemptsMax);

@@ -9,7 +9,8 @@ namespace {
 SPIPlanPtr diagnose_plan = nullptr;
 
 constexpr const char* kDiagnoseSql =
-    "SELECT j.status::pg_catalog.text, j.lease_token = $2, j.lease_expires_at > pg_catalog.clock_timestamp()"
+    "SELECT j.status::pg_catalog.text, j.lease_token = $2, j.lease_expires_at > "
+    "pg_catalog.clock_timestamp()"
     "  FROM baton.jobs j WHERE j.id = $1"
     " UNION ALL "
     "SELECT f.status::pg_catalog.text, false, false FROM baton.jobs_finished f WHERE f.id = $1";
@@ -36,8 +37,8 @@ void raise_lease_error(int64 job_id, Datum lease_token, const char* action) {
     snprintf(message, sizeof message, "cannot %s job %lld: it is %s, not running", action,
              static_cast<long long>(job_id), status);
   } else if (!same_token) {
-    snprintf(message, sizeof message, "cannot %s job %lld: the lease token does not match",
-             action, static_cast<long long>(job_id));
+    snprintf(message, sizeof message, "cannot %s job %lld: the lease token does not match", action,
+             static_cast<long long>(job_id));
   } else if (!unexpired) {
     snprintf(message, sizeof message, "cannot %s job %lld: its lease has expired", action,
              static_cast<long long>(job_id));

@@ -43,8 +43,8 @@ Datum lock_keys_entry(FunctionCallInfo fcinfo) {
 
 int32 key_hash(Datum key) {
   TextRef value = text_ref(DatumGetTextPP(key));
-  return static_cast<int32>(hash_bytes(reinterpret_cast<const unsigned char*>(value.data),
-                                       static_cast<int>(value.len)));
+  return static_cast<int32>(
+      hash_bytes(reinterpret_cast<const unsigned char*>(value.data), static_cast<int>(value.len)));
 }
 
 // The head rule is decided on a snapshot taken after the key; a transaction snapshot
