@@ -5,6 +5,9 @@
 #pragma once
 
 extern "C" {
+// postgres.h must come first; the blank line keeps clang-format from sorting it away.
+#include "postgres.h"
+
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -13,7 +16,6 @@ extern "C" {
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "postgres.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
