@@ -61,12 +61,17 @@ constexpr const char* kDeferOneUnique =
     BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "FROM q " BATON_ON_CONFLICT);
 constexpr const char* kDeferMany =
     BATON_DEFER_SQL("a.args", BATON_MANY_STATUS, "a.lock, a.qlock", BATON_MANY_FROM);
+// The common bulk case, no locks and no queueing locks: no ranking of locks, no lookups.
+constexpr const char* kDeferManyPlain = BATON_DEFER_SQL(
+    "a.args", "'waiting'::baton.job_state", "NULL, NULL",
+    "FROM q, pg_catalog.unnest($3) WITH ORDINALITY AS a(args, n) ORDER BY a.n");
 constexpr const char* kDeferManyUnique = BATON_DEFER_SQL(
     "a.args", BATON_MANY_STATUS, "a.lock, a.qlock", BATON_MANY_FROM " " BATON_ON_CONFLICT);
 
 SPIPlanPtr defer_one_plan = nullptr;
 SPIPlanPtr defer_one_unique_plan = nullptr;
 SPIPlanPtr defer_many_plan = nullptr;
+SPIPlanPtr defer_many_plain_plan = nullptr;
 SPIPlanPtr defer_many_unique_plan = nullptr;
 
 const Oid kDeferOneTypes[12] = {TEXTOID,        TEXTOID,     JSONBOID, INT4OID,
@@ -210,9 +215,13 @@ Datum defer_many(FunctionCallInfo fcinfo) {
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
   SPI_connect();
-  SPIPlanPtr plan = unique
-                        ? kept_plan(&defer_many_unique_plan, kDeferManyUnique, 12, kDeferManyTypes)
-                        : kept_plan(&defer_many_plan, kDeferMany, 12, kDeferManyTypes);
+  SPIPlanPtr plan;
+  if (unique)
+    plan = kept_plan(&defer_many_unique_plan, kDeferManyUnique, 12, kDeferManyTypes);
+  else if (any_lock)
+    plan = kept_plan(&defer_many_plan, kDeferMany, 12, kDeferManyTypes);
+  else
+    plan = kept_plan(&defer_many_plain_plan, kDeferManyPlain, 12, kDeferManyTypes);
   execute(plan, values, nulls);
   uint64 inserted = finish_insert(fcinfo);
   if (inserted != static_cast<uint64>(args.count))
