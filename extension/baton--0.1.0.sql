@@ -488,8 +488,11 @@ BEGIN
               'attempt', old.attempts, 'worker', old.worker, 'claimed_at', old.claimed_at,
               'error', old.error)),
             @extschema@._job_event('retried', jsonb_build_object('previous_status', old.status))));
+  -- Wake an idle worker only for a job it can claim now, as defer does.
   IF (SELECT q.notify AND q.listening_until > clock_timestamp()
-        FROM @extschema@.queues q WHERE q.name = old.queue) THEN
+        FROM @extschema@.queues q WHERE q.name = old.queue)
+     AND EXISTS (SELECT 1 FROM @extschema@.jobs j
+                  WHERE j.id = old.id AND j.status = 'waiting' AND j.run_at <= now()) THEN
     PERFORM pg_notify('baton_' || old.queue, '');
   END IF;
 END

@@ -158,7 +158,7 @@ Datum defer_one(FunctionCallInfo fcinfo) {
     core::fail_hint(sqlstate::kUniqueViolation,
                     "At most one job per queueing_lock waits at a time; the duplicate was not "
                     "deferred.",
-                    "a job with queueing_lock \"%.*s\" is already waiting",
+                    "a job with queueing_lock \"%.*s\" is already waiting to start",
                     static_cast<int>(key.len), key.data);
   }
   bool isnull;
@@ -227,7 +227,7 @@ Datum defer_many(FunctionCallInfo fcinfo) {
   if (inserted != static_cast<uint64>(args.count))
     core::fail_hint(sqlstate::kUniqueViolation,
                     "At most one job per queueing_lock waits at a time; nothing was deferred.",
-                    "%d of %d jobs have a queueing_lock that already has a waiting job",
+                    "%d of %d jobs have a queueing_lock that already has a job waiting to start",
                     args.count - static_cast<int>(inserted), args.count);
   // Ids come from one sequence in input order; sorting makes the output order a guarantee.
   int64* ids = static_cast<int64*>(palloc(sizeof(int64) * inserted));
