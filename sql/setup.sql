@@ -8,10 +8,16 @@ SELECT extname, extversion, extrelocatable, extnamespace::regnamespace
 SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS args
   FROM pg_proc p WHERE p.pronamespace = 'baton'::regnamespace ORDER BY 1, 2;
 
--- expect no rows: functions without the fixed search_path
+-- expect no rows: SQL and PL/pgSQL functions without the fixed search_path (the C
+-- functions fix theirs in C around their statements; sql/search_path.sql proves it)
 SELECT p.proname FROM pg_proc p
  WHERE p.pronamespace = 'baton'::regnamespace
+   AND p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
    AND NOT ('search_path=pg_catalog, pg_temp' = ANY (coalesce(p.proconfig, '{}')));
+-- the C functions
+SELECT p.proname, p.proconfig FROM pg_proc p
+ WHERE p.pronamespace = 'baton'::regnamespace
+   AND p.prolang = (SELECT oid FROM pg_language WHERE lanname = 'c') ORDER BY 1;
 -- expect 0: SECURITY DEFINER functions
 SELECT count(*) AS security_definer FROM pg_proc p
  WHERE p.pronamespace = 'baton'::regnamespace AND p.prosecdef;

@@ -62,9 +62,9 @@ constexpr const char* kDeferOneUnique =
 constexpr const char* kDeferMany =
     BATON_DEFER_SQL("a.args", BATON_MANY_STATUS, "a.lock, a.qlock", BATON_MANY_FROM);
 // The common bulk case, no locks and no queueing locks: no ranking of locks, no lookups.
-constexpr const char* kDeferManyPlain = BATON_DEFER_SQL(
-    "a.args", "'waiting'::baton.job_state", "NULL, NULL",
-    "FROM q, pg_catalog.unnest($3) WITH ORDINALITY AS a(args, n) ORDER BY a.n");
+constexpr const char* kDeferManyPlain =
+    BATON_DEFER_SQL("a.args", "'waiting'::baton.job_state", "NULL, NULL",
+                    "FROM q, pg_catalog.unnest($3) WITH ORDINALITY AS a(args, n) ORDER BY a.n");
 constexpr const char* kDeferManyUnique = BATON_DEFER_SQL(
     "a.args", BATON_MANY_STATUS, "a.lock, a.qlock", BATON_MANY_FROM " " BATON_ON_CONFLICT);
 
@@ -149,7 +149,7 @@ Datum defer_one(FunctionCallInfo fcinfo) {
   bool unique = !PG_ARGISNULL(11);
   if (!PG_ARGISNULL(10)) lock_keys(&values[10], nullptr, 1);
 
-  SPI_connect();
+  spi_begin();
   SPIPlanPtr plan = unique ? kept_plan(&defer_one_unique_plan, kDeferOneUnique, 12, kDeferOneTypes)
                            : kept_plan(&defer_one_plan, kDeferOne, 12, kDeferOneTypes);
   execute(plan, values, nulls);
@@ -163,7 +163,7 @@ Datum defer_one(FunctionCallInfo fcinfo) {
   }
   bool isnull;
   int64 id = DatumGetInt64(result_value(0, 2, &isnull));
-  SPI_finish();
+  spi_end();
   PG_RETURN_INT64(id);
 }
 
@@ -214,7 +214,7 @@ Datum defer_many(FunctionCallInfo fcinfo) {
   InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
-  SPI_connect();
+  spi_begin();
   SPIPlanPtr plan;
   if (unique)
     plan = kept_plan(&defer_many_unique_plan, kDeferManyUnique, 12, kDeferManyTypes);
@@ -240,7 +240,7 @@ Datum defer_many(FunctionCallInfo fcinfo) {
     bool null = false;
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &null);
   }
-  SPI_finish();
+  spi_end();
   return (Datum)0;
 }
 

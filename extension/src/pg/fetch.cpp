@@ -123,7 +123,7 @@ Datum fetch(FunctionCallInfo fcinfo) {
   InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
-  SPI_connect();
+  spi_begin();
   check_queues_exist(PG_GETARG_DATUM(0), queues_hash);
   reap_expired_now_and_then();
   Oid types[4] = {TEXTARRAYOID, TEXTOID, INT4OID, INTERVALOID};
@@ -135,7 +135,7 @@ Datum fetch(FunctionCallInfo fcinfo) {
   execute(plan, values, nullptr);
   for (uint64 i = 0; i < SPI_processed; ++i)
     tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
-  SPI_finish();
+  spi_end();
   return (Datum)0;
 }
 

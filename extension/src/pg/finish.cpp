@@ -160,7 +160,7 @@ Datum finish_one(FunctionCallInfo fcinfo) {
   require_arg(fcinfo, 5, "retryable");
   bool retryable = PG_GETARG_BOOL(5);
 
-  SPI_connect();
+  spi_begin();
   bool held;
   const char* outcome;
   switch (status) {
@@ -185,7 +185,7 @@ Datum finish_one(FunctionCallInfo fcinfo) {
   }
   if (!held) raise_lease_error(PG_GETARG_INT64(0), PG_GETARG_DATUM(1), "finish");
   unblock_finished_locks(2);
-  SPI_finish();
+  spi_end();
   PG_RETURN_TEXT_P(cstring_to_text(outcome));
 }
 
@@ -252,7 +252,7 @@ Datum finish_many(FunctionCallInfo fcinfo) {
     values[i] = PG_ARGISNULL(i) ? (Datum)0 : PG_GETARG_DATUM(i);
     nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
   }
-  SPI_connect();
+  spi_begin();
   run_finish(values, nulls, any_failed);
   // Report in input order; a job missing from the result was not held under its token.
   uint64 done = SPI_processed;
@@ -273,7 +273,7 @@ Datum finish_many(FunctionCallInfo fcinfo) {
     bool row_nulls[2] = {false, false};
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, row_nulls);
   }
-  SPI_finish();
+  spi_end();
   return (Datum)0;
 }
 

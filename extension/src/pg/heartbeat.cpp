@@ -27,13 +27,13 @@ Datum heartbeat(FunctionCallInfo fcinfo) {
 
   InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-  SPI_connect();
+  spi_begin();
   Oid types[3] = {INT8OID, UUIDOID, INTERVALOID};
   Datum values[3] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)};
   execute(kept_plan(&heartbeat_plan, kHeartbeatSql, 3, types), values, nullptr);
   if (SPI_processed == 0) raise_lease_error(PG_GETARG_INT64(0), PG_GETARG_DATUM(1), "heartbeat");
   tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[0]);
-  SPI_finish();
+  spi_end();
   return (Datum)0;
 }
 

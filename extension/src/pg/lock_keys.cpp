@@ -63,9 +63,9 @@ Datum try_lock_key_entry(FunctionCallInfo fcinfo) {
 }
 
 Datum unblock_entry(FunctionCallInfo fcinfo) {
-  SPI_connect();
+  spi_begin();
   int64 promoted = unblock_locks(PG_GETARG_DATUM(0));
-  SPI_finish();
+  spi_end();
   PG_RETURN_INT32(static_cast<int32>(promoted));
 }
 

@@ -61,9 +61,9 @@ Datum reap_entry(FunctionCallInfo fcinfo) {
   require_arg(fcinfo, 0, "max_jobs");
   core::validate_int_range("max_jobs", PG_GETARG_INT32(0), 1, 1000000);
   int32 max_jobs = PG_GETARG_INT32(0);
-  SPI_connect();
+  spi_begin();
   int64 reaped = reap_expired(max_jobs);
-  SPI_finish();
+  spi_end();
   PG_RETURN_INT32(static_cast<int32>(reaped));
 }
 

@@ -1,6 +1,21 @@
 #include "spi.h"
 
+extern "C" {
+#include "catalog/namespace.h"
+}
+
 namespace baton::pg {
+
+void spi_begin() {
+  SPI_connect();
+  OverrideSearchPath path{NIL, true, false, 0};  // copied by the push
+  PushOverrideSearchPath(&path);
+}
+
+void spi_end() {
+  PopOverrideSearchPath();
+  SPI_finish();
+}
 
 SPIPlanPtr kept_plan(SPIPlanPtr* slot, const char* sql, int nargs, const Oid* types) {
   if (*slot != nullptr) return *slot;

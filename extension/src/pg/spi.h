@@ -4,6 +4,14 @@
 
 namespace baton::pg {
 
+// SPI_connect plus a fixed search path (pg_catalog only, no temp schema) for every
+// statement run until spi_end(): names in our statements resolve the same whatever the
+// caller's search_path, and kept plans never see a different path (no re-planning). This
+// is the hot functions' "fixed search_path": a SET clause would cost a GUC change and two
+// search-path recomputations per call. An ERROR unwinds both (transaction abort).
+void spi_begin();
+void spi_end();
+
 // Returns *slot, preparing and keeping the plan on first use. Forces a generic plan: the
 // statements are written (and the calling functions' planner settings chosen) so that the
 // generic plan is the right one, and re-planning per call is the cost we exist to avoid.
