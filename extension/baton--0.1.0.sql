@@ -82,8 +82,11 @@ CREATE TABLE @extschema@.jobs (
 -- The claim walks this index in claim order and stops after max_jobs rows.
 CREATE INDEX jobs_ready_idx ON @extschema@.jobs (queue, priority DESC, run_at, id)
   WHERE status = 'waiting';
--- Expired leases, oldest first, for the reaper.
-CREATE INDEX jobs_lease_idx ON @extschema@.jobs (lease_expires_at) WHERE status = 'running';
+-- Running jobs, for the reaper (which filters expired leases among them: the running set is
+-- bounded by the workers' capacity). Keyed by id rather than by lease expiry: claims of
+-- concurrent workers then touch different leaf pages instead of all contending for the
+-- rightmost one, and a heartbeat changes no index key (a HOT update).
+CREATE INDEX jobs_running_idx ON @extschema@.jobs (id) WHERE status = 'running';
 -- Lock bookkeeping touches only jobs that use a lock. Of the jobs sharing a lock only the
 -- oldest is waiting or running (the head); the others are blocked, outside the ready
 -- index, so claims never step over them. The unique index is the backstop of that rule.
