@@ -149,7 +149,12 @@ reset_queues() {
 wait_backends_gone() {
   local i
   for ((i = 0; i < 50; i++)); do
-    [ -z "$(pgrep -P "$PM_PID" -f '\[local\]' || true)" ] && return 0
+    if [ -z "$(pgrep -P "$PM_PID" -f '\[local\]' || true)" ]; then
+      # An exiting backend loses its title before the postmaster reaps it into its
+      # children's times; reading in that window would drop its ticks.
+      sleep 0.5
+      return 0
+    fi
     sleep 0.1
   done
 }
