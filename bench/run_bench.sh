@@ -44,12 +44,15 @@ Workloads (one transaction each):
                                         vs INSERT, claim LIMIT 1, DELETE
   cycle_batch   100 jobs, same three steps in one call each: defer_many_v1, fetch_v1(.., 100),
                 finish_many_v1  vs  INSERT ... SELECT, claim LIMIT 100, DELETE = ANY(ids)
+  *_keep        the same two cycles against a bare queue that keeps finished jobs
+                (UPDATE ... SET status = 'done' instead of DELETE), as baton does
   history       cycle_single at 1 client with ${BENCH_HISTORY} finished jobs in baton's history
 jobs/s = transactions/s x jobs per transaction. Both queues are emptied (TRUNCATE, VACUUM
 ANALYZE, CHECKPOINT) before every run; baton and bare alternate (baton first) per client
-count. baton's queue has notify => true, so each defer transaction issues a NOTIFY; the bare
-queue does not notify. baton moves finished jobs into baton.jobs_finished with their event
-history; the bare queue deletes them.
+count. baton's queue has notify => true, but baton sends NOTIFY only while a worker waits
+(await_work_v1), which none does here; the bare queue does not notify. baton moves finished
+jobs into baton.jobs_finished with their event history; the bare queue deletes them (or, in
+the *_keep workloads, marks them done).
 CPU = user+system time of all server processes (postmaster and its children, including
 backends that exited during the run) over the run, divided by the jobs done.
 Host: $(nproc) CPUs; other load on the machine shows up as noise.
@@ -134,7 +137,20 @@ DELETE FROM bare.jobs WHERE id = ANY (:ids::bigint[]);
 COMMIT;
 SQL
 
-jobs_per_tx() { case $1 in cycle_batch) echo 100 ;; *) echo 1 ;; esac; }
+# The *_keep workloads: the same baton scripts against a bare queue that, like baton, keeps
+# every finished job (marks it done instead of deleting it). Reported beside the deleting
+# baseline, which stays the reference of the RESULT lines without the suffix.
+cp "$WORK/cycle_single_baton.sql" "$WORK/cycle_single_keep_baton.sql"
+cp "$WORK/cycle_batch_baton.sql" "$WORK/cycle_batch_keep_baton.sql"
+sed 's/^DELETE FROM bare.jobs WHERE id = \(.*\);$/UPDATE bare.jobs SET status = '"'"'done'"'"' WHERE id = \1;/' \
+  "$WORK/cycle_single_bare.sql" >"$WORK/cycle_single_keep_bare.sql"
+sed 's/^DELETE FROM bare.jobs WHERE id = \(.*\);$/UPDATE bare.jobs SET status = '"'"'done'"'"' WHERE id = \1;/' \
+  "$WORK/cycle_batch_bare.sql" >"$WORK/cycle_batch_keep_bare.sql"
+for f in cycle_single_keep_bare cycle_batch_keep_bare; do
+  grep -q "status = 'done'" "$WORK/$f.sql" || die "could not derive $f.sql"
+done
+
+jobs_per_tx() { case $1 in cycle_batch*) echo 100 ;; *) echo 1 ;; esac; }
 
 # ----------------------------------------------------------------------------------------
 # Helpers.
@@ -255,7 +271,7 @@ SQL
 # ----------------------------------------------------------------------------------------
 # Runs.
 # ----------------------------------------------------------------------------------------
-for workload in defer cycle_single cycle_batch; do
+for workload in defer cycle_single cycle_batch cycle_single_keep cycle_batch_keep; do
   echo "== $workload"
   for clients in $BENCH_CLIENTS; do
     compare "$workload" "$clients"
