@@ -18,7 +18,6 @@ TEST(Backoff, ParsesTheThreeNames) {
   EXPECT_EQ(parse("constant"), Backoff::kConstant);
   EXPECT_EQ(parse("linear"), Backoff::kLinear);
   EXPECT_EQ(parse("exponential"), Backoff::kExponential);
-  EXPECT_STREQ(backoff_name(Backoff::kLinear), "linear");
 }
 
 TEST(Backoff, RejectsUnknownAndPrefixNames) {
@@ -68,14 +67,6 @@ TEST(Backoff, ZeroBaseMeansImmediateRetry) {
 TEST(Backoff, AttemptsBelowOneCountAsFirstAttempt) {
   EXPECT_DOUBLE_EQ(retry_delay_seconds(Backoff::kExponential, 3, 3600, 0), 3);
   EXPECT_DOUBLE_EQ(retry_delay_seconds(Backoff::kLinear, 3, 3600, -4), 3);
-}
-
-TEST(Backoff, ShouldRetryWhileAttemptsRemainAndRetryable) {
-  EXPECT_TRUE(should_retry(1, 5, true));
-  EXPECT_TRUE(should_retry(4, 5, true));
-  EXPECT_FALSE(should_retry(5, 5, true));
-  EXPECT_FALSE(should_retry(1, 5, false));
-  EXPECT_FALSE(should_retry(1, 1, true));
 }
 
 }  // namespace

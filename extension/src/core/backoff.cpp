@@ -23,18 +23,6 @@ Backoff parse_backoff(const char* text, std::size_t len) {
             "retry_backoff \"%.*s\" is not a known backoff", static_cast<int>(len), text);
 }
 
-const char* backoff_name(Backoff backoff) {
-  switch (backoff) {
-    case Backoff::kConstant:
-      return "constant";
-    case Backoff::kLinear:
-      return "linear";
-    case Backoff::kExponential:
-      return "exponential";
-  }
-  return "exponential";
-}
-
 double retry_delay_seconds(Backoff backoff, double base, double cap, int attempts) {
   if (attempts < 1) attempts = 1;
   if (base <= 0) return 0;

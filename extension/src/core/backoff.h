@@ -9,16 +9,10 @@ enum class Backoff { kConstant, kLinear, kExponential };
 
 // Parses "constant", "linear" or "exponential"; throws core::Error otherwise.
 Backoff parse_backoff(const char* text, std::size_t len);
-const char* backoff_name(Backoff backoff);
 
 // Seconds to wait before the next attempt after `attempts` attempts have run (>= 1):
 // constant = base, linear = base * attempts, exponential = base * 2^(attempts-1); never
 // more than cap. Deterministic so a test (and an operator) can predict it.
 double retry_delay_seconds(Backoff backoff, double base, double cap, int attempts);
-
-// A failed attempt is retried while attempts remain and the worker did not declare it final.
-inline bool should_retry(int attempts, int max_attempts, bool retryable) {
-  return retryable && attempts < max_attempts;
-}
 
 }  // namespace baton::core

@@ -7,6 +7,7 @@
 #include "../core/validate.h"
 #include "args.h"
 #include "boundary.h"
+#include "int64_order.h"
 #include "job_options.h"
 #include "lock_keys.h"
 #include "notify.h"
@@ -180,12 +181,6 @@ bool read_keys(FunctionCallInfo fcinfo, int n, const char* name, int count) {
     any = true;
   }
   return any;
-}
-
-int compare_int64(const void* a, const void* b) {
-  int64 x = *static_cast<const int64*>(a);
-  int64 y = *static_cast<const int64*>(b);
-  return (x > y) - (x < y);
 }
 
 Datum defer_many(FunctionCallInfo fcinfo) {

@@ -4,6 +4,7 @@
 #include "../core/limits.h"
 #include "args.h"
 #include "boundary.h"
+#include "int64_order.h"
 #include "lease_check.h"
 #include "lock_keys.h"
 #include "spi.h"
@@ -187,12 +188,6 @@ Datum finish_one(FunctionCallInfo fcinfo) {
   unblock_finished_locks(2);
   spi_end();
   PG_RETURN_TEXT_P(cstring_to_text(outcome));
-}
-
-int compare_int64(const void* a, const void* b) {
-  int64 x = *static_cast<const int64*>(a);
-  int64 y = *static_cast<const int64*>(b);
-  return (x > y) - (x < y);
 }
 
 struct Outcome {
