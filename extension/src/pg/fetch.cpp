@@ -79,8 +79,13 @@ uint64 fnv1a(const char* data, std::size_t len) {
   return hash;
 }
 
-// Checks every name; returns a hash of the list for the validity cache.
-uint64 check_queue_names(FunctionCallInfo fcinfo) {
+struct QueueList {
+  uint64 hash;  // for the validity cache
+  int count;
+};
+
+// Checks every name of the queues argument.
+QueueList check_queue_names(FunctionCallInfo fcinfo) {
   require_arg(fcinfo, 0, "queues");
   ArrayArg queues = array_arg(fcinfo, 0, TEXTOID);
   if (queues.count < 1 || queues.count > kMaxQueuesPerFetch)
@@ -93,7 +98,7 @@ uint64 check_queue_names(FunctionCallInfo fcinfo) {
     core::validate_queue_name("queue", name.data, name.len);
     hash = hash * 31 + fnv1a(name.data, name.len);
   }
-  return hash;
+  return QueueList{hash, queues.count};
 }
 
 void check_queues_exist(Datum queues, uint64 hash) {
@@ -112,7 +117,7 @@ void check_queues_exist(Datum queues, uint64 hash) {
 }
 
 Datum fetch(FunctionCallInfo fcinfo) {
-  uint64 queues_hash = check_queue_names(fcinfo);
+  QueueList queues = check_queue_names(fcinfo);
   require_arg(fcinfo, 1, "worker");
   TextRef worker = text_arg(fcinfo, 1);
   core::validate_label("worker", worker.data, worker.len, limits::kWorkerNameMax);
@@ -124,12 +129,12 @@ Datum fetch(FunctionCallInfo fcinfo) {
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
   spi_begin();
-  check_queues_exist(PG_GETARG_DATUM(0), queues_hash);
+  check_queues_exist(PG_GETARG_DATUM(0), queues.hash);
   reap_expired_now_and_then();
   Oid types[4] = {TEXTARRAYOID, TEXTOID, INT4OID, INTERVALOID};
   Datum values[4] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
                      PG_GETARG_DATUM(3)};
-  SPIPlanPtr plan = ARR_DIMS(DatumGetArrayTypeP(values[0]))[0] == 1
+  SPIPlanPtr plan = queues.count == 1
                         ? kept_plan(&claim_one_queue_plan, kClaimOneQueueSql, 4, types)
                         : kept_plan(&claim_plan, kClaimSql, 4, types);
   execute(plan, values, nullptr);
