@@ -8,6 +8,8 @@
 #   BENCH_SECONDS   duration of each pgbench run (default 10)
 #   BENCH_CLIENTS   client counts to run (default "1 4 16")
 #   BENCH_HISTORY   finished jobs put into baton.jobs_finished for the history run (default 1000000)
+#   BENCH_WORKLOADS workloads to run (default "defer cycle_single cycle_batch cycle_single_keep
+#                   cycle_batch_keep history")
 #
 # Output ends with one line per workload and client count:
 #   RESULT <workload> clients=<n> baton=<jobs/s> bare=<jobs/s> ratio=<baton/bare>
@@ -22,6 +24,7 @@ cd "$ROOT"
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_CLIENTS=${BENCH_CLIENTS:-1 4 16}
 BENCH_HISTORY=${BENCH_HISTORY:-1000000}
+BENCH_WORKLOADS=${BENCH_WORKLOADS:-defer cycle_single cycle_batch cycle_single_keep cycle_batch_keep history}
 CLK_TCK=$(getconf CLK_TCK)
 
 # shellcheck source=SCRIPTDIR/../test/lib/server.sh
@@ -271,13 +274,15 @@ SQL
 # ----------------------------------------------------------------------------------------
 # Runs.
 # ----------------------------------------------------------------------------------------
-for workload in defer cycle_single cycle_batch cycle_single_keep cycle_batch_keep; do
+for workload in $BENCH_WORKLOADS; do
+  [ "$workload" != history ] || continue
   echo "== $workload"
   for clients in $BENCH_CLIENTS; do
     compare "$workload" "$clients"
   done
 done
 
+run_history() {
 echo "== history: cycle_single at 1 client with $BENCH_HISTORY finished jobs in baton's history"
 reset_queues
 explain_claim "no history"
@@ -299,6 +304,8 @@ echo "filled baton.jobs_finished with $BENCH_HISTORY rows in $(($(date +%s) - st
   "$("${PSQL[@]}" -At -c "SELECT pg_size_pretty(pg_total_relation_size('baton.jobs_finished'))")"
 explain_claim "$BENCH_HISTORY finished jobs in history"
 compare cycle_single_1m_history 1 noreset
+}
+case " $BENCH_WORKLOADS " in *" history "*) run_history ;; esac
 
 echo
 printf '%s\n' "${CPUS[@]}"

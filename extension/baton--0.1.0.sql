@@ -62,6 +62,9 @@ CREATE TABLE @extschema@.jobs (
   priority         integer NOT NULL,
   run_at           timestamptz NOT NULL,
   status           @extschema@.job_state NOT NULL,
+  -- Whether the job, when it last became waiting, may have sorted below some backend's
+  -- claim floor (see jobs_ready_idx): every statement that makes a job waiting sets it.
+  marked           boolean NOT NULL DEFAULT false,
   attempts         integer NOT NULL DEFAULT 0,
   max_attempts     integer NOT NULL,
   retry_backoff    text NOT NULL,
@@ -79,9 +82,17 @@ CREATE TABLE @extschema@.jobs (
   events           jsonb NOT NULL DEFAULT '[]'
 );
 
--- The claim walks this index in claim order and stops after max_jobs rows.
-CREATE INDEX jobs_ready_idx ON @extschema@.jobs (queue, priority DESC, run_at, id)
-  WHERE status = 'waiting';
+-- The claim walks these indexes in claim order, (-priority, run_at, id), and stops after
+-- max_jobs rows. Claimed jobs leave dead entries at the front until VACUUM, so a claim
+-- starts the walk of jobs_ready_idx at its backend's *claim floor* for the queue: no
+-- unmarked waiting job sorts below it (CONTRIBUTING.md, "Claim floors"). A job that could
+-- sort below some floor is *marked* when written: priority above 0, or run_at before its
+-- writer's transaction start (an explicit past run_at, an unblocked job). Marked jobs are
+-- few and are walked from the front of their own index.
+CREATE INDEX jobs_ready_idx ON @extschema@.jobs (queue, (- priority), run_at, id)
+  WHERE status = 'waiting' AND NOT marked;
+CREATE INDEX jobs_marked_idx ON @extschema@.jobs (queue, (- priority), run_at, id)
+  WHERE status = 'waiting' AND marked;
 -- Running jobs, for the reaper (which filters expired leases among them: the running set is
 -- bounded by the workers' capacity). Keyed by id rather than by lease expiry: claims of
 -- concurrent workers then touch different leaf pages instead of all contending for the
@@ -216,6 +227,9 @@ CREATE FUNCTION @extschema@.finish_many_v1(
   LANGUAGE c VOLATILE ROWS 100
   SET enable_seqscan = off
   SET enable_bitmapscan = off
+  SET enable_hashjoin = off
+  SET enable_mergejoin = off
+  SET enable_material = off
   AS 'MODULE_PATHNAME', 'baton_finish_many_v1';
 
 CREATE FUNCTION @extschema@.heartbeat_v1(
@@ -469,7 +483,8 @@ BEGIN
   END IF;
   INSERT INTO @extschema@.jobs
     (id, queue, task, args, priority, run_at, status, attempts, max_attempts, retry_backoff,
-     retry_delay, retry_delay_max, lock, queueing_lock, last_error, deferred_at, events)
+     retry_delay, retry_delay_max, lock, queueing_lock, last_error, deferred_at, events,
+     marked)
   VALUES (old.id, old.queue, old.task, old.args, old.priority, coalesce(run_at, now()),
           CASE WHEN old.lock IS NOT NULL AND EXISTS (
                  SELECT 1 FROM @extschema@.jobs h WHERE h.lock = old.lock)
@@ -481,7 +496,9 @@ BEGIN
             jsonb_strip_nulls(jsonb_build_object('at', old.finished_at, 'kind', old.status,
               'attempt', old.attempts, 'worker', old.worker, 'claimed_at', old.claimed_at,
               'error', old.error)),
-            @extschema@._job_event('retried', jsonb_build_object('previous_status', old.status))));
+            @extschema@._job_event('retried', jsonb_build_object('previous_status', old.status))),
+          -- Claims may have passed its key (see jobs_ready_idx).
+          old.priority > 0 OR coalesce(run_at, now()) < now());
   -- Wake an idle worker only for a job it can claim now, as defer does.
   IF (SELECT q.notify AND q.listening_until > clock_timestamp()
         FROM @extschema@.queues q WHERE q.name = old.queue)

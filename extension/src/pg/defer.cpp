@@ -23,18 +23,21 @@ namespace sqlstate = core::sqlstate;
 // nothing and returns no row. `wake` says whether an idle worker listens (await_work_v1). The
 // queueing-lock variant adds ON CONFLICT DO NOTHING, which turns a duplicate into a missing id; the
 // plain variant skips speculative insertion.
+// A job claims may have passed already (fetch.cpp, claim_floor.h): a priority above 0, or
+// a run_at before this transaction's start (a delay is never negative).
+#define BATON_MARKED "($4 > 0 OR COALESCE($5 < pg_catalog.now(), false))"
 #define BATON_DEFER_SQL(SOURCE, STATUS, KEYS, TAIL)                                           \
   "WITH q AS (SELECT name, notify AND listening_until > pg_catalog.clock_timestamp() AS wake" \
   "           FROM baton.queues WHERE name = $1),"                                            \
   " ins AS (INSERT INTO baton.jobs (queue, task, args, priority, run_at, status,"             \
   "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock,"        \
-  "   deferred_at)"                                                                           \
+  "   deferred_at, marked)"                                                                   \
   " SELECT q.name, $2, " SOURCE                                                               \
   ", $4,"                                                                                     \
   "   COALESCE($5, pg_catalog.now() + COALESCE($6, '0'::pg_catalog.interval)), " STATUS       \
   ","                                                                                         \
   "   $7, $8, $9, $10, " KEYS                                                                 \
-  ", pg_catalog.now()"                                                                        \
+  ", pg_catalog.now(), " BATON_MARKED                                                         \
   " " TAIL                                                                                    \
   " RETURNING id,"                                                                            \
   "   status = 'waiting' AND run_at <= pg_catalog.statement_timestamp() AS due)"              \

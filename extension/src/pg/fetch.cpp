@@ -4,6 +4,7 @@
 #include "../core/validate.h"
 #include "args.h"
 #include "boundary.h"
+#include "claim_floor.h"
 #include "reap.h"
 #include "spi.h"
 
@@ -13,11 +14,14 @@ namespace {
 namespace limits = core::limits;
 namespace sqlstate = core::sqlstate;
 
-// The ready index is walked in claim order (priority, due time, id) and stops after
-// max_jobs rows that are not locked by another claimer. Jobs behind a lock are 'blocked',
-// outside the ready index, so a claim never steps over them and never takes two jobs of
-// one lock. The UPDATE finds its rows through the primary key (id = ANY(ARRAY(...)))
-// whatever the statistics say.
+// A claim walks the ready indexes in claim order, (-priority, run_at, id), and stops after
+// max_jobs rows that are not locked by another claimer. Unmarked jobs are walked from the
+// claim floor on (claim_floor.h), marked ones from the front of their own small index; the
+// two ordered walks are merged. Jobs behind a lock are 'blocked', outside both indexes,
+// so a claim never steps over them and never takes two jobs of one lock. The UPDATE finds
+// its rows through the primary key (id = ANY(ARRAY(...))) whatever the statistics say.
+// (Rows a walk locked but the merge dropped stay locked until commit; other claimers skip
+// them meanwhile, nothing else.)
 #define BATON_CLAIM(PICKED_IDS)                                                           \
   " claimed AS ("                                                                         \
   "  UPDATE baton.jobs j SET status = 'running', attempts = j.attempts + 1, worker = $2," \
@@ -31,26 +35,42 @@ namespace sqlstate = core::sqlstate;
   " SELECT id, queue, task, args, attempts, max_attempts, priority, lease_token,"         \
   "   lease_expires_at FROM claimed ORDER BY priority DESC, run_at, id"
 
-#define BATON_READY(QUEUE, LIMIT)                       \
-  " FROM baton.jobs c WHERE c.queue = " QUEUE           \
-  " AND c.status = 'waiting'"                           \
-  "   AND c.run_at <= pg_catalog.statement_timestamp()" \
-  " ORDER BY c.priority DESC, c.run_at, c.id LIMIT " LIMIT " FOR UPDATE OF c SKIP LOCKED"
+#define BATON_KEY(T) "(- " T ".priority), " T ".run_at, " T ".id"
 
-// One queue (the common case): a single walk of the ready index.
+// One walk: the due waiting jobs of QUEUE that satisfy EXTRA, in claim order.
+#define BATON_WALK(QUEUE, EXTRA, LIMIT)                                               \
+  "(SELECT c.id, (- c.priority) AS np, c.run_at, c.id AS i FROM baton.jobs c"        \
+  " WHERE c.queue = " QUEUE " AND c.status = 'waiting' AND " EXTRA                    \
+  "   AND c.run_at <= pg_catalog.statement_timestamp()"                               \
+  " ORDER BY " BATON_KEY("c") " LIMIT " LIMIT " FOR UPDATE OF c SKIP LOCKED)"
+
+// The marked jobs and the unmarked ones from the floor (NP, RUN_AT, ID) on, merged.
+#define BATON_READY(QUEUE, NP, RUN_AT, ID, LIMIT)                                          \
+  "SELECT w.id, w.np, w.run_at, w.i FROM ("                                                \
+  "  SELECT * FROM " BATON_WALK(QUEUE, "c.marked", LIMIT) " AS m"                          \
+  "  UNION ALL"                                                                            \
+  "  SELECT * FROM " BATON_WALK(QUEUE, "NOT c.marked AND (" BATON_KEY("c") ") >= (" NP "," \
+                                RUN_AT "," ID ")", LIMIT) " AS r"                          \
+  ") AS w ORDER BY w.np, w.run_at, w.i LIMIT " LIMIT
+
+// One queue (the common case): $5..$7 are its floor.
 constexpr const char* kClaimOneQueueSql =
-    "WITH" BATON_CLAIM("SELECT c.id" BATON_READY("$1[1]", "$3"));
+    "WITH picked AS (" BATON_READY("$1[1]", "$5", "$6", "$7", "$3") "),"
+    BATON_CLAIM("SELECT picked.id FROM picked");
+// One queue where a probe just saw no marked job: the unmarked walk alone. (A marked job
+// committed since waits for the next claim, as it would had it committed a moment later.)
+constexpr const char* kClaimOneQueueUnmarkedSql =
+    "WITH" BATON_CLAIM("SELECT w.id FROM " BATON_WALK(
+        "$1[1]", "NOT c.marked AND (" BATON_KEY("c") ") >= ($5, $6, $7)", "$3") " AS w");
 
-// Several queues: each is walked as above, and the per-queue picks merged in claim order.
-// (Rows a queue's walk locked but the merge dropped stay locked until commit; other claimers
-// skip them meanwhile, nothing else.)
+// Several queues: $5..$7 hold the floors of the queues of $1, in the same order. Each
+// queue is walked as above, and the per-queue picks merged in claim order.
 constexpr const char* kClaimSql =
     "WITH picked AS ("
-    "  SELECT p.id, p.priority, p.run_at"
-    "  FROM (SELECT DISTINCT u.name FROM pg_catalog.unnest($1) AS u(name)) AS q"
-    "  CROSS JOIN LATERAL (SELECT c.id, c.priority, c.run_at" BATON_READY("q.name", "$3")
-    "  ) AS p"
-    "  ORDER BY p.priority DESC, p.run_at, p.id LIMIT $3),"
+    "  SELECT p.id FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($5),"
+    "    pg_catalog.unnest($6), pg_catalog.unnest($7)) AS q(name, np, run_at, id)"
+    "  CROSS JOIN LATERAL (" BATON_READY("q.name", "q.np", "q.run_at", "q.id", "$3") ") AS p"
+    "  ORDER BY p.np, p.run_at, p.i LIMIT $3),"
     BATON_CLAIM("SELECT picked.id FROM picked");
 
 constexpr const char* kUnknownQueuesSql =
@@ -61,6 +81,7 @@ constexpr int kMaxQueuesPerFetch = 100;
 
 SPIPlanPtr claim_plan = nullptr;
 SPIPlanPtr claim_one_queue_plan = nullptr;
+SPIPlanPtr claim_one_queue_unmarked_plan = nullptr;
 SPIPlanPtr unknown_queues_plan = nullptr;
 
 // The last queue list found valid, by hash, and when. Workers pass the same list on every
@@ -81,7 +102,7 @@ uint64 fnv1a(const char* data, std::size_t len) {
 
 struct QueueList {
   uint64 hash;  // for the validity cache
-  int count;
+  ArrayArg names;
 };
 
 // Checks every name of the queues argument.
@@ -98,7 +119,41 @@ QueueList check_queue_names(FunctionCallInfo fcinfo) {
     core::validate_queue_name("queue", name.data, name.len);
     hash = hash * 31 + fnv1a(name.data, name.len);
   }
-  return QueueList{hash, queues.count};
+  return QueueList{hash, queues};
+}
+
+bool same_text(Datum a, Datum b) {
+  TextRef x = text_ref(DatumGetTextPP(a));
+  TextRef y = text_ref(DatumGetTextPP(b));
+  return x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
+}
+
+// The distinct queues of the list with their claim floors, as the arrays $1, $5, $6, $7 of
+// the several-queues claim.
+void bind_queue_floors(const ArrayArg& names, Datum* values) {
+  Datum* distinct = static_cast<Datum*>(palloc(sizeof(Datum) * names.count));
+  Datum* np = static_cast<Datum*>(palloc(sizeof(Datum) * names.count));
+  Datum* run_at = static_cast<Datum*>(palloc(sizeof(Datum) * names.count));
+  Datum* id = static_cast<Datum*>(palloc(sizeof(Datum) * names.count));
+  int n = 0;
+  for (int i = 0; i < names.count; ++i) {
+    bool seen = false;
+    for (int k = 0; k < n && !seen; ++k) seen = same_text(distinct[k], names.values[i]);
+    if (seen) continue;
+    distinct[n] = names.values[i];
+    Datum key[3];
+    bind_claim_key(claim_start_for(names.values[i], true).floor, key);
+    np[n] = key[0];
+    run_at[n] = key[1];
+    id[n] = key[2];
+    ++n;
+  }
+  values[0] = PointerGetDatum(construct_array(distinct, n, TEXTOID, -1, false, TYPALIGN_INT));
+  values[4] = PointerGetDatum(construct_array(np, n, INT4OID, 4, true, TYPALIGN_INT));
+  values[5] = PointerGetDatum(
+      construct_array(run_at, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+  values[6] =
+      PointerGetDatum(construct_array(id, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 void check_queues_exist(Datum queues, uint64 hash) {
@@ -131,12 +186,23 @@ Datum fetch(FunctionCallInfo fcinfo) {
   spi_begin();
   check_queues_exist(PG_GETARG_DATUM(0), queues.hash);
   reap_expired_now_and_then();
-  Oid types[4] = {TEXTARRAYOID, TEXTOID, INT4OID, INTERVALOID};
-  Datum values[4] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
+  Datum values[7] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
                      PG_GETARG_DATUM(3)};
-  SPIPlanPtr plan = queues.count == 1
-                        ? kept_plan(&claim_one_queue_plan, kClaimOneQueueSql, 4, types)
-                        : kept_plan(&claim_plan, kClaimSql, 4, types);
+  SPIPlanPtr plan;
+  if (queues.names.count == 1) {
+    ClaimStart start = claim_start_for(queues.names.values[0], false);
+    bind_claim_key(start.floor, values + 4);
+    Oid types[7] = {TEXTARRAYOID, TEXTOID, INT4OID, INTERVALOID, INT4OID, TIMESTAMPTZOID,
+                    INT8OID};
+    plan = start.marked_jobs
+               ? kept_plan(&claim_one_queue_plan, kClaimOneQueueSql, 7, types)
+               : kept_plan(&claim_one_queue_unmarked_plan, kClaimOneQueueUnmarkedSql, 7, types);
+  } else {
+    bind_queue_floors(queues.names, values);
+    Oid types[7] = {TEXTARRAYOID, TEXTOID,           INT4OID,     INTERVALOID,
+                    INT4ARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID};
+    plan = kept_plan(&claim_plan, kClaimSql, 7, types);
+  }
   execute(plan, values, nullptr);
   for (uint64 i = 0; i < SPI_processed; ++i)
     tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);

@@ -15,7 +15,8 @@ namespace {
 namespace limits = core::limits;
 namespace sqlstate = core::sqlstate;
 
-// When a failed attempt of job j is tried again.
+// When a failed attempt of job j is tried again: never before this transaction's start, so
+// the requeued job is marked (claim_floor.h) only for its priority.
 #define BATON_RETRY_AT                                                                   \
   "pg_catalog.statement_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay," \
   " j.retry_delay_max, j.attempts)"
@@ -36,10 +37,11 @@ namespace sqlstate = core::sqlstate;
 // different rows. Rows whose token does not match are absent from the result (the caller
 // reports lease_lost).
 // A lease token is set exactly while a job runs (a CHECK constraint says so), so matching
-// it needs no status test, and no status-partial index can lure the planner away from the
-// primary key: the jobs are found through id = ANY($1) whatever the statistics say.
-#define BATON_HELD                                               \
-  " j.id = ANY ($1) AND j.id = i.id AND j.lease_token = i.token" \
+// it needs no status test. finish_many_v1 runs with hash joins, merge joins and
+// materialization off, so each input row probes the primary key (a parameterized nested
+// loop) whatever the statistics say: linear in the batch, never a scan of jobs.
+#define BATON_HELD                         \
+  " j.id = i.id AND j.lease_token = i.token" \
   " AND j.lease_expires_at > pg_catalog.clock_timestamp()"
 #define BATON_AGAIN "(i.status = 'failed' AND i.retryable AND j.attempts < j.max_attempts)"
 #define BATON_FINISH_INPUT                                                                 \
@@ -52,7 +54,7 @@ namespace sqlstate = core::sqlstate;
 #define BATON_FINISH_REQUEUE                                                                      \
   " requeued AS ("                                                                                \
   "  UPDATE baton.jobs j SET status = 'waiting', run_at = " BATON_RETRY_AT                        \
-  ", worker = NULL,"                                                                              \
+  ", worker = NULL, marked = j.priority > 0,"                                                     \
   "    lease_token = NULL, lease_expires_at = NULL, abort_requested = false,"                     \
   "    claimed_at = NULL, last_error = i.error,"                                                  \
   "    events = j.events || " BATON_FAILED_EVENT(                                                 \
@@ -100,6 +102,7 @@ constexpr const char* kMoveOneSql =
 
 constexpr const char* kRetryOneSql =
     "UPDATE baton.jobs j SET status = 'waiting', run_at = " BATON_RETRY_AT ", worker = NULL,"
+    "  marked = j.priority > 0,"
     "  lease_token = NULL, lease_expires_at = NULL, abort_requested = false, claimed_at = NULL,"
     "  last_error = pg_catalog.left($3, 16384),"
     "  events = j.events || " BATON_FAILED_EVENT("pg_catalog.left($3, 16384)")

@@ -1,6 +1,10 @@
 // The module's identity; the entry points live in one file per procedure family.
+#include "claim_floor.h"
 #include "postgres_headers.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
+
+void _PG_init(void);
+void _PG_init(void) { baton::pg::register_claim_floor_callbacks(); }
 }

@@ -26,6 +26,7 @@ constexpr const char* kReapSql =
     "  ORDER BY j.lease_expires_at LIMIT $1 FOR UPDATE OF j SKIP LOCKED),"
     " requeued AS ("
     "  UPDATE baton.jobs j SET status = 'waiting', run_at = e.retry_at, worker = NULL,"
+    "    marked = j.priority > 0,"  // retry_at is after this transaction's start
     "    lease_token = NULL, lease_expires_at = NULL, claimed_at = NULL,"
     "    last_error = 'lease expired',"
     "    events = j.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object("
