@@ -485,7 +485,7 @@ BEGIN
     (id, queue, task, args, priority, run_at, status, attempts, max_attempts, retry_backoff,
      retry_delay, retry_delay_max, lock, queueing_lock, last_error, deferred_at, events,
      marked)
-  VALUES (old.id, old.queue, old.task, old.args, old.priority, coalesce(run_at, now()),
+  VALUES (old.id, old.queue, old.task, old.args, old.priority, coalesce(run_at, clock_timestamp()),
           CASE WHEN old.lock IS NOT NULL AND EXISTS (
                  SELECT 1 FROM @extschema@.jobs h WHERE h.lock = old.lock)
                THEN 'blocked'::@extschema@.job_state ELSE 'waiting' END,
@@ -498,12 +498,12 @@ BEGIN
               'error', old.error)),
             @extschema@._job_event('retried', jsonb_build_object('previous_status', old.status))),
           -- Claims may have passed its key (see jobs_ready_idx).
-          old.priority > 0 OR coalesce(run_at, now()) < now());
+          old.priority > 0 OR coalesce(run_at < clock_timestamp(), false));
   -- Wake an idle worker only for a job it can claim now, as defer does.
   IF (SELECT q.notify AND q.listening_until > clock_timestamp()
         FROM @extschema@.queues q WHERE q.name = old.queue)
      AND EXISTS (SELECT 1 FROM @extschema@.jobs j
-                  WHERE j.id = old.id AND j.status = 'waiting' AND j.run_at <= now()) THEN
+                  WHERE j.id = old.id AND j.status = 'waiting' AND j.run_at <= clock_timestamp()) THEN
     PERFORM pg_notify('baton_' || old.queue, '');
   END IF;
 END
@@ -542,23 +542,27 @@ COMMENT ON FUNCTION @extschema@.purge_finished_v1(interval, integer) IS
 CREATE FUNCTION @extschema@.queue_stats_v1()
   RETURNS TABLE (queue text, waiting bigint, scheduled bigint, blocked bigint, running bigint,
                  succeeded bigint, dead bigint, cancelled bigint, oldest_waiting_age interval)
-  LANGUAGE sql STABLE
+  LANGUAGE sql VOLATILE
   SET search_path = pg_catalog, pg_temp
   AS $fn$
   SELECT q.name,
          coalesce(a.waiting, 0), coalesce(a.scheduled, 0), coalesce(a.blocked, 0),
          coalesce(a.running, 0),
          coalesce(f.succeeded, 0), coalesce(f.dead, 0), coalesce(f.cancelled, 0),
-         now() - a.oldest_waiting
+         a.oldest_waiting_age
   FROM @extschema@.queues q
   LEFT JOIN (
     SELECT j.queue,
-           count(*) FILTER (WHERE j.status = 'waiting' AND j.run_at <= now()) AS waiting,
-           count(*) FILTER (WHERE j.status = 'waiting' AND j.run_at > now()) AS scheduled,
+           count(*) FILTER (WHERE j.status = 'waiting' AND j.run_at <= c.now) AS waiting,
+           count(*) FILTER (WHERE j.status = 'waiting' AND j.run_at > c.now) AS scheduled,
            count(*) FILTER (WHERE j.status = 'blocked') AS blocked,
            count(*) FILTER (WHERE j.status = 'running') AS running,
-           min(j.run_at) FILTER (WHERE j.status = 'waiting' AND j.run_at <= now()) AS oldest_waiting
-    FROM @extschema@.jobs j GROUP BY j.queue) a ON a.queue = q.name
+           c.now - min(j.run_at) FILTER (WHERE j.status = 'waiting' AND j.run_at <= c.now)
+             AS oldest_waiting_age
+    -- One reading of the clock, which defer_v1 also uses for run_at.
+    FROM @extschema@.jobs j, (SELECT clock_timestamp() AS now) AS c
+    GROUP BY j.queue, c.now) a
+    ON a.queue = q.name
   LEFT JOIN (
     SELECT x.queue,
            count(*) FILTER (WHERE x.status = 'succeeded') AS succeeded,

@@ -7,7 +7,7 @@ SELECT baton.create_queue_v1('reports');
 
 SELECT baton.defer_v1('emails', 'send', '{"to": "a@example.com"}') AS id;
 SELECT id, queue, task, args, priority, status, attempts, max_attempts, retry_backoff,
-       retry_delay, retry_delay_max, lock, queueing_lock, run_at = deferred_at AS due_now,
+       retry_delay, retry_delay_max, lock, queueing_lock, run_at <= clock_timestamp() AS due_now,
        (SELECT string_agg(h.kind, ',' ORDER BY h.seq) FROM baton.job_history_v1(id) h) AS history
   FROM baton.jobs WHERE id = 1;
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PGXS_DIR=$(dirname "$(pg_config --pgxs)")/..
 PG_REGRESS=$PGXS_DIR/test/regress/pg_regress
-REGRESS_TESTS=(setup defer fetch finish admin errors roles hot_path search_path invariants)
+REGRESS_TESTS=(setup defer fetch finish admin errors roles hot_path claim_floor search_path invariants)
 
 start_server
 mkdir -p build

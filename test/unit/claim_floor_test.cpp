@@ -24,11 +24,11 @@ TEST(ClaimKey, OrdersByNegatedPriorityThenRunAtThenId) {
   EXPECT_TRUE(claim_key_less(kLowestClaimKey, key(-10000, INT64_MIN, 0)));
 }
 
-TEST(ClaimKey, CapSitsAtPriorityZeroBeforeTheOldestOpenTransaction) {
+TEST(ClaimKey, CapSitsAtPriorityZeroAMarginBeforeTheRaise) {
   ClaimKey cap = safe_writer_cap(10 * kSecond, 50'000);
   EXPECT_EQ(cap.neg_priority, 0);
   EXPECT_EQ(cap.run_at, 10 * kSecond - 50'000);
-  // A safe writer's job (priority <= 0, run_at >= its transaction start) is never below it.
+  // A safe writer's job (priority <= 0, run_at from the clock) is never below it.
   EXPECT_FALSE(claim_key_less(key(0, 10 * kSecond, 1), cap));
   EXPECT_FALSE(claim_key_less(key(7, 0, 1), cap));  // priority -7
   // A higher-priority job is, which is why such jobs are marked.

@@ -16,10 +16,10 @@ bool claim_key_equal(const ClaimKey& a, const ClaimKey& b) {
   return !claim_key_less(a, b) && !claim_key_less(b, a);
 }
 
-ClaimKey safe_writer_cap(int64_t oldest_open_xact_start, int64_t margin_us) {
-  int64_t run_at = oldest_open_xact_start < std::numeric_limits<int64_t>::min() + margin_us
+ClaimKey safe_writer_cap(int64_t raise_start, int64_t margin_us) {
+  int64_t run_at = raise_start < std::numeric_limits<int64_t>::min() + margin_us
                        ? std::numeric_limits<int64_t>::min()
-                       : oldest_open_xact_start - margin_us;
+                       : raise_start - margin_us;
   return ClaimKey{0, run_at, std::numeric_limits<int64_t>::min()};
 }
 

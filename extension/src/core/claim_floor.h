@@ -32,11 +32,11 @@ inline constexpr ClaimKey kLowestClaimKey{std::numeric_limits<int32_t>::min(),
 bool claim_key_less(const ClaimKey& a, const ClaimKey& b);
 bool claim_key_equal(const ClaimKey& a, const ClaimKey& b);
 
-// The lowest key an unmarked job written by a transaction still open (or not yet begun)
-// can have: unmarked jobs have priority <= 0 and run_at >= their writer's transaction
-// start, so they sort at or after (0, oldest open transaction start). `margin_us` covers
-// the moment between a transaction taking its start time and publishing it.
-ClaimKey safe_writer_cap(int64_t oldest_open_xact_start, int64_t margin_us);
+// The lowest key an unmarked job whose index entry is not in yet can have: unmarked jobs
+// have priority <= 0 and a run_at no earlier than the clock when their row was built, so
+// they sort at or after (0, the raise's start - the longest time from building a row to
+// inserting its index entries).
+ClaimKey safe_writer_cap(int64_t raise_start, int64_t margin_us);
 
 // The floor a raise sets: the first unmarked waiting job it saw (none: nullptr), but never
 // above the cap.

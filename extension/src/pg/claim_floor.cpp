@@ -1,102 +1,139 @@
 #include "claim_floor.h"
 
 #include "args.h"
-#include "spi.h"
 
 extern "C" {
-#include "access/twophase.h"
-#include "utils/backend_status.h"
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "executor/tuptable.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 }
 
 namespace baton::pg {
 namespace {
 
-// The moment between a transaction fixing its start time (now()) and publishing it in
-// pg_stat_activity is a few instructions; the margin covers a backend descheduled there.
-constexpr int64 kPublishMarginUs = 20 * 1000;
-// Reading every backend's status costs tens of microseconds; an older reading only gives
-// an earlier (safe) bound, so it is reused this long.
-constexpr int64 kStatusReadEveryUs = 20 * 1000;
+// A raise places the floor no later than this long before it started: an unmarked job's
+// run_at is read from the clock while its row is built, so a job whose index entry the
+// raise's walk did not yet see is one built at most this long before the entry went in.
+constexpr int64 kBuildToIndexMarginUs = 50 * 1000;
 // The several-queues claim raises each queue's floor at most this often.
 constexpr int64 kCheapRaiseEveryUs = 10 * 1000;
 
-// The first unmarked waiting job at or after the floor, whether due or not, locked by a
-// claimer or not: a plain read, so a claim in flight elsewhere (which may roll back) still
-// counts as waiting. And whether any marked job waits (claims then walk their index too).
-constexpr const char* kRaiseSql =
-    "SELECT f.np, f.run_at, f.id, EXISTS (SELECT 1 FROM baton.jobs m"
-    "   WHERE m.queue = $1 AND m.status = 'waiting' AND m.marked)"
-    " FROM (SELECT) AS one LEFT JOIN LATERAL ("
-    "   SELECT (- c.priority) AS np, c.run_at, c.id FROM baton.jobs c"
-    "   WHERE c.queue = $1 AND c.status = 'waiting' AND NOT c.marked"
-    "     AND ((- c.priority), c.run_at, c.id) >= ($2, $3, $4)"
-    "   ORDER BY (- c.priority), c.run_at, c.id LIMIT 1) AS f ON true";
-
-constexpr const char* kPreparedHereSql =
-    "SELECT 1 FROM pg_catalog.pg_prepared_xact() AS p(transaction, gid, prepared, ownerid, dbid)"
-    " WHERE p.dbid = $1 LIMIT 1";
-
-SPIPlanPtr raise_plan = nullptr;
-SPIPlanPtr prepared_here_plan = nullptr;
-
-core::FloorCache floors;         // per backend; trivially destructible
+core::FloorCache floors;  // per backend; trivially destructible
 bool raised_in_transaction = false;
 
-// A prepared transaction is in no backend's pg_stat_activity entry; its jobs keep the
-// start time of the transaction that prepared them.
-bool prepared_transactions_here() {
-  if (max_prepared_xacts == 0) return false;
-  Oid types[1] = {OIDOID};
-  Datum values[1] = {ObjectIdGetDatum(MyDatabaseId)};
-  execute(kept_plan(&prepared_here_plan, kPreparedHereSql, 1, types), values, nullptr);
-  return SPI_processed > 0;
+// The relations a raise reads, looked up once and forgotten on any invalidation of them
+// (DROP EXTENSION, REINDEX...).
+struct JobsRelations {
+  Oid jobs;
+  Oid ready_idx;
+  Oid marked_idx;
+  AttrNumber priority;
+  AttrNumber run_at;
+  AttrNumber id;
+};
+JobsRelations relations;
+bool relations_known = false;
+
+Oid relation_in_baton(Oid schema, const char* name) {
+  Oid relid = get_relname_relid(name, schema);
+  if (!OidIsValid(relid)) elog(ERROR, "baton: relation baton.%s is missing", name);
+  return relid;
 }
 
-// The start of the oldest transaction open in this database, or false when it cannot be
-// known: activity tracking off somewhere, or a prepared transaction.
-bool read_oldest_open_transaction_start(TimestampTz now, TimestampTz* oldest) {
-  if (!pgstat_track_activities || prepared_transactions_here()) return false;
-  *oldest = now;
-  int backends = pgstat_fetch_stat_numbackends();
-  for (int i = 1; i <= backends; ++i) {
-    LocalPgBackendStatus* local = pgstat_fetch_stat_local_beentry(i);
-    if (local == nullptr) continue;
-    const PgBackendStatus& status = local->backendStatus;
-    if (status.st_databaseid != MyDatabaseId) continue;
-    if (status.st_state == STATE_DISABLED) return false;
-    if (status.st_xact_start_timestamp != 0 && status.st_xact_start_timestamp < *oldest)
-      *oldest = status.st_xact_start_timestamp;
+const JobsRelations& jobs_relations() {
+  if (!relations_known) {
+    Oid schema = get_namespace_oid("baton", false);
+    relations.jobs = relation_in_baton(schema, "jobs");
+    relations.ready_idx = relation_in_baton(schema, "jobs_ready_idx");
+    relations.marked_idx = relation_in_baton(schema, "jobs_marked_idx");
+    relations.priority = get_attnum(relations.jobs, "priority");
+    relations.run_at = get_attnum(relations.jobs, "run_at");
+    relations.id = get_attnum(relations.jobs, "id");
+    relations_known = true;
   }
-  return true;
+  return relations;
 }
 
-// The last reading, reused for kStatusReadEveryUs.
-TimestampTz status_read_at = 0;
-bool status_known = false;
-TimestampTz status_oldest_start = 0;
+void forget_relations(Datum, Oid relid) {
+  if (relid == InvalidOid || relid == relations.jobs || relid == relations.ready_idx ||
+      relid == relations.marked_idx)
+    relations_known = false;
+}
 
-bool oldest_open_transaction_start(TimestampTz now, TimestampTz* oldest) {
-  if (now - status_read_at >= kStatusReadEveryUs || now < status_read_at) {
-    status_known = read_oldest_open_transaction_start(now, &status_oldest_start);
-    status_read_at = now;
+// Walks `index` with `keys` under a dirty snapshot, which shows every entry no committed
+// transaction removed: committed jobs, jobs a transaction in flight is inserting, and jobs
+// a claimer in flight holds (it may roll back). Stores the first one's key in *first.
+bool first_not_removed(Relation heap, Relation index, ScanKeyData* keys, int nkeys,
+                       const JobsRelations& rel, core::ClaimKey* first) {
+  SnapshotData dirty;
+  InitDirtySnapshot(dirty);
+  TupleTableSlot* slot = table_slot_create(heap, nullptr);
+  IndexScanDesc scan = index_beginscan(heap, index, &dirty, nkeys, 0);
+  index_rescan(scan, keys, nkeys, nullptr, 0);
+  bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+  if (found) {
+    bool isnull;
+    first->neg_priority = -DatumGetInt32(slot_getattr(slot, rel.priority, &isnull));
+    first->run_at = DatumGetTimestampTz(slot_getattr(slot, rel.run_at, &isnull));
+    first->id = DatumGetInt64(slot_getattr(slot, rel.id, &isnull));
   }
-  *oldest = status_oldest_start;
-  return status_known;
+  index_endscan(scan);
+  ExecDropSingleTupleTableSlot(slot);
+  return found;
 }
 
-ClaimStart raise(Datum queue, const core::ClaimKey& from, TimestampTz oldest_start) {
-  Oid types[4] = {TEXTOID, INT4OID, TIMESTAMPTZOID, INT8OID};
-  Datum values[4] = {queue};
-  bind_claim_key(from, values + 1);
-  execute(kept_plan(&raise_plan, kRaiseSql, 4, types), values, nullptr);
-  core::ClaimKey cap = core::safe_writer_cap(oldest_start, kPublishMarginUs);
-  bool isnull;
-  bool marked_jobs = DatumGetBool(result_value(0, 4, &isnull));
-  Datum np = result_value(0, 1, &isnull);
-  if (isnull) return ClaimStart{core::raised_floor(nullptr, cap), marked_jobs};
-  core::ClaimKey first{DatumGetInt32(np), DatumGetTimestampTz(result_value(0, 2, &isnull)),
-                       DatumGetInt64(result_value(0, 3, &isnull))};
-  return ClaimStart{core::raised_floor(&first, cap), marked_jobs};
+void queue_key(ScanKeyData* key, Relation index, Datum queue) {
+  ScanKeyEntryInitialize(key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+                         index->rd_indcollation[0], F_TEXTEQ, queue);
+}
+
+// The first unmarked job at or after `from` that no committed transaction removed, due or
+// not: (queue, -priority = from's, run_at >= from's), then (queue, -priority > from's).
+bool first_unmarked(Relation heap, Datum queue, const core::ClaimKey& from,
+                    const JobsRelations& rel, core::ClaimKey* first) {
+  Relation index = index_open(rel.ready_idx, AccessShareLock);
+  ScanKeyData keys[3];
+  queue_key(&keys[0], index, queue);
+  ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid, InvalidOid,
+                         F_INT4EQ, Int32GetDatum(from.neg_priority));
+  ScanKeyEntryInitialize(&keys[2], 0, 3, BTGreaterEqualStrategyNumber, InvalidOid, InvalidOid,
+                         F_TIMESTAMPTZ_GE, TimestampTzGetDatum(from.run_at));
+  bool found = first_not_removed(heap, index, keys, 3, rel, first);
+  if (!found) {
+    ScanKeyEntryInitialize(&keys[1], 0, 2, BTGreaterStrategyNumber, InvalidOid, InvalidOid,
+                           F_INT4GT, Int32GetDatum(from.neg_priority));
+    found = first_not_removed(heap, index, keys, 2, rel, first);
+  }
+  index_close(index, NoLock);
+  return found;
+}
+
+bool any_marked(Relation heap, Datum queue, const JobsRelations& rel) {
+  Relation index = index_open(rel.marked_idx, AccessShareLock);
+  ScanKeyData key;
+  queue_key(&key, index, queue);
+  core::ClaimKey unused;
+  bool found = first_not_removed(heap, index, &key, 1, rel, &unused);
+  index_close(index, NoLock);
+  return found;
+}
+
+ClaimStart raise(Datum queue, const core::ClaimKey& from, TimestampTz now) {
+  const JobsRelations& rel = jobs_relations();
+  Relation heap = table_open(rel.jobs, AccessShareLock);
+  core::ClaimKey first;
+  bool found = first_unmarked(heap, queue, from, rel, &first);
+  bool marked = any_marked(heap, queue, rel);
+  table_close(heap, NoLock);
+  core::ClaimKey cap = core::safe_writer_cap(now, kBuildToIndexMarginUs);
+  return ClaimStart{core::raised_floor(found ? &first : nullptr, cap), marked};
 }
 
 void on_transaction_event(XactEvent event, void*) {
@@ -116,8 +153,9 @@ void on_transaction_event(XactEvent event, void*) {
   }
 }
 
-// A floor raised after this transaction's own claims or cancels would pass jobs that a
-// rollback (of the transaction or of a savepoint) makes waiting again.
+// A raise does not see this transaction's own claims and cancels (the dirty snapshot hides
+// rows the current transaction removed), so a floor raised after them would pass jobs that
+// a rollback, of the transaction or of a savepoint, makes waiting again.
 void on_subtransaction_event(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
   if (event == SUBXACT_EVENT_ABORT_SUB && raised_in_transaction) floors.reset();
 }
@@ -135,14 +173,10 @@ ClaimStart claim_start_for(Datum queue, bool cheap) {
   TimestampTz now = GetCurrentTimestamp();
   core::ClaimKey floor = floors.floor(name.data, name.len, now);
   bool from_front = core::claim_key_equal(floor, core::kLowestClaimKey);
-  if (cheap && !from_front && floors.raised_since(name.data, name.len, now - kCheapRaiseEveryUs))
+  if (cheap && !from_front &&
+      floors.raised_since(name.data, name.len, now - kCheapRaiseEveryUs))
     return ClaimStart{floor, true};
-  TimestampTz oldest_start;
-  // A transaction snapshot (REPEATABLE READ, SERIALIZABLE) predates the status read, so
-  // a raise there could miss a job committed in between.
-  if (IsolationUsesXactSnapshot() || !oldest_open_transaction_start(now, &oldest_start))
-    return ClaimStart{floor, true};
-  ClaimStart start = raise(queue, floor, oldest_start);
+  ClaimStart start = raise(queue, floor, now);
   floors.store(name.data, name.len, start.floor, from_front, now);
   raised_in_transaction = true;
   return start;
@@ -151,6 +185,7 @@ ClaimStart claim_start_for(Datum queue, bool cheap) {
 void register_claim_floor_callbacks() {
   RegisterXactCallback(on_transaction_event, nullptr);
   RegisterSubXactCallback(on_subtransaction_event, nullptr);
+  CacheRegisterRelcacheCallback(forget_relations, (Datum)0);
 }
 
 }  // namespace baton::pg

@@ -7,11 +7,10 @@
 
 namespace baton::pg {
 
-// Where a claim on `queue` may start: the floor, raised first when the rules allow it (a
-// READ COMMITTED transaction, every open transaction's start known), and whether the queue
-// may hold marked waiting jobs (false only when a probe just saw none). Must run inside
-// SPI, before the claim statement, so the raise never sees this call's own claims. With
-// `cheap`, the raise is skipped when the queue's floor was raised moments ago.
+// Where a claim on `queue` may start: the floor, raised first, and whether the queue may
+// hold marked waiting jobs (false only when the raise just saw none). Call it before the
+// claim statement, so the raise never sees this call's own claims. With `cheap`, the
+// raise is skipped when the queue's floor was raised moments ago.
 struct ClaimStart {
   core::ClaimKey floor;
   bool marked_jobs;

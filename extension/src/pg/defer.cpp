@@ -23,10 +23,13 @@ namespace sqlstate = core::sqlstate;
 // nothing and returns no row. `wake` says whether an idle worker listens (await_work_v1). The
 // queueing-lock variant adds ON CONFLICT DO NOTHING, which turns a duplicate into a missing id; the
 // plain variant skips speculative insertion.
-// A job claims may have passed already (fetch.cpp, claim_floor.h): a priority above 0, or
-// a run_at before this transaction's start (a delay is never negative).
-#define BATON_MARKED "($4 > 0 OR COALESCE($5 < pg_catalog.now(), false))"
-#define BATON_DEFER_SQL(SOURCE, STATUS, KEYS, TAIL)                                           \
+// run_at is read from the clock as each row is built (claim_floor.h needs it no earlier
+// than that). A job claims may have passed already is marked (claim_floor.h): a priority
+// above 0, a run_at in the past (a delay is never negative), or a queueing lock (its
+// insert may wait for a conflicting transaction after the row is built).
+#define BATON_MARKED(QLOCK) \
+  "($4 > 0 OR COALESCE($5 < pg_catalog.clock_timestamp(), false) OR " QLOCK " IS NOT NULL)"
+#define BATON_DEFER_SQL(SOURCE, STATUS, KEYS, QLOCK, TAIL)                                           \
   "WITH q AS (SELECT name, notify AND listening_until > pg_catalog.clock_timestamp() AS wake" \
   "           FROM baton.queues WHERE name = $1),"                                            \
   " ins AS (INSERT INTO baton.jobs (queue, task, args, priority, run_at, status,"             \
@@ -34,13 +37,14 @@ namespace sqlstate = core::sqlstate;
   "   deferred_at, marked)"                                                                   \
   " SELECT q.name, $2, " SOURCE                                                               \
   ", $4,"                                                                                     \
-  "   COALESCE($5, pg_catalog.now() + COALESCE($6, '0'::pg_catalog.interval)), " STATUS       \
+  "   COALESCE($5, pg_catalog.clock_timestamp() + COALESCE($6, '0'::pg_catalog.interval)), "  \
+  STATUS                                                                                      \
   ","                                                                                         \
   "   $7, $8, $9, $10, " KEYS                                                                 \
-  ", pg_catalog.now(), " BATON_MARKED                                                         \
+  ", pg_catalog.now(), " BATON_MARKED(QLOCK)                                                  \
   " " TAIL                                                                                    \
   " RETURNING id,"                                                                            \
-  "   status = 'waiting' AND run_at <= pg_catalog.statement_timestamp() AS due)"              \
+  "   status = 'waiting' AND run_at <= pg_catalog.clock_timestamp() AS due)"              \
   " SELECT q.wake, i.id, i.due FROM q LEFT JOIN ins i ON true"
 
 // A job whose lock already has an active job queues behind it, blocked.
@@ -60,17 +64,19 @@ namespace sqlstate = core::sqlstate;
   "ON CONFLICT (queueing_lock) WHERE status IN ('waiting', 'blocked') AND attempts = 0" \
   " AND queueing_lock IS NOT NULL DO NOTHING"
 
-constexpr const char* kDeferOne = BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "FROM q");
+constexpr const char* kDeferOne =
+    BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "$12", "FROM q");
 constexpr const char* kDeferOneUnique =
-    BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "FROM q " BATON_ON_CONFLICT);
+    BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "$12", "FROM q " BATON_ON_CONFLICT);
 constexpr const char* kDeferMany =
-    BATON_DEFER_SQL("a.args", BATON_MANY_STATUS, "a.lock, a.qlock", BATON_MANY_FROM);
+    BATON_DEFER_SQL("a.args", BATON_MANY_STATUS, "a.lock, a.qlock", "a.qlock", BATON_MANY_FROM);
 // The common bulk case, no locks and no queueing locks: no ranking of locks, no lookups.
 constexpr const char* kDeferManyPlain =
-    BATON_DEFER_SQL("a.args", "'waiting'::baton.job_state", "NULL, NULL",
+    BATON_DEFER_SQL("a.args", "'waiting'::baton.job_state", "NULL, NULL", "NULL",
                     "FROM q, pg_catalog.unnest($3) WITH ORDINALITY AS a(args, n) ORDER BY a.n");
-constexpr const char* kDeferManyUnique = BATON_DEFER_SQL(
-    "a.args", BATON_MANY_STATUS, "a.lock, a.qlock", BATON_MANY_FROM " " BATON_ON_CONFLICT);
+constexpr const char* kDeferManyUnique =
+    BATON_DEFER_SQL("a.args", BATON_MANY_STATUS, "a.lock, a.qlock", "a.qlock",
+                    BATON_MANY_FROM " " BATON_ON_CONFLICT);
 
 SPIPlanPtr defer_one_plan = nullptr;
 SPIPlanPtr defer_one_unique_plan = nullptr;

@@ -41,7 +41,7 @@ namespace sqlstate = core::sqlstate;
 #define BATON_WALK(QUEUE, EXTRA, LIMIT)                                               \
   "(SELECT c.id, (- c.priority) AS np, c.run_at, c.id AS i FROM baton.jobs c"        \
   " WHERE c.queue = " QUEUE " AND c.status = 'waiting' AND " EXTRA                    \
-  "   AND c.run_at <= pg_catalog.statement_timestamp()"                               \
+  "   AND c.run_at <= $8"                                                             \
   " ORDER BY " BATON_KEY("c") " LIMIT " LIMIT " FOR UPDATE OF c SKIP LOCKED)"
 
 // The marked jobs and the unmarked ones from the floor (NP, RUN_AT, ID) on, merged.
@@ -53,7 +53,7 @@ namespace sqlstate = core::sqlstate;
                                 RUN_AT "," ID ")", LIMIT) " AS r"                          \
   ") AS w ORDER BY w.np, w.run_at, w.i LIMIT " LIMIT
 
-// One queue (the common case): $5..$7 are its floor.
+// One queue (the common case): $5..$7 are its floor, $8 the time jobs must be due by.
 constexpr const char* kClaimOneQueueSql =
     "WITH picked AS (" BATON_READY("$1[1]", "$5", "$6", "$7", "$3") "),"
     BATON_CLAIM("SELECT picked.id FROM picked");
@@ -186,22 +186,25 @@ Datum fetch(FunctionCallInfo fcinfo) {
   spi_begin();
   check_queues_exist(PG_GETARG_DATUM(0), queues.hash);
   reap_expired_now_and_then();
-  Datum values[7] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
+  // Due means due by the clock now: defers read run_at from the clock too, so a job deferred
+  // earlier in this statement or transaction is due (statement_timestamp() would not do).
+  Datum values[8] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
                      PG_GETARG_DATUM(3)};
+  values[7] = TimestampTzGetDatum(GetCurrentTimestamp());
   SPIPlanPtr plan;
   if (queues.names.count == 1) {
     ClaimStart start = claim_start_for(queues.names.values[0], false);
     bind_claim_key(start.floor, values + 4);
-    Oid types[7] = {TEXTARRAYOID, TEXTOID, INT4OID, INTERVALOID, INT4OID, TIMESTAMPTZOID,
-                    INT8OID};
+    Oid types[8] = {TEXTARRAYOID, TEXTOID, INT4OID,        INTERVALOID,
+                    INT4OID,      TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID};
     plan = start.marked_jobs
-               ? kept_plan(&claim_one_queue_plan, kClaimOneQueueSql, 7, types)
-               : kept_plan(&claim_one_queue_unmarked_plan, kClaimOneQueueUnmarkedSql, 7, types);
+               ? kept_plan(&claim_one_queue_plan, kClaimOneQueueSql, 8, types)
+               : kept_plan(&claim_one_queue_unmarked_plan, kClaimOneQueueUnmarkedSql, 8, types);
   } else {
     bind_queue_floors(queues.names, values);
-    Oid types[7] = {TEXTARRAYOID, TEXTOID,           INT4OID,     INTERVALOID,
-                    INT4ARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID};
-    plan = kept_plan(&claim_plan, kClaimSql, 7, types);
+    Oid types[8] = {TEXTARRAYOID, TEXTOID,             INT4OID,      INTERVALOID,
+                    INT4ARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID};
+    plan = kept_plan(&claim_plan, kClaimSql, 8, types);
   }
   execute(plan, values, nullptr);
   for (uint64 i = 0; i < SPI_processed; ++i)

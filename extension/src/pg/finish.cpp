@@ -15,10 +15,10 @@ namespace {
 namespace limits = core::limits;
 namespace sqlstate = core::sqlstate;
 
-// When a failed attempt of job j is tried again: never before this transaction's start, so
-// the requeued job is marked (claim_floor.h) only for its priority.
+// When a failed attempt of job j is tried again: read from the clock as the row is built,
+// so the requeued job is marked (claim_floor.h) only for its priority.
 #define BATON_RETRY_AT                                                                   \
-  "pg_catalog.statement_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay," \
+  "pg_catalog.clock_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay," \
   " j.retry_delay_max, j.attempts)"
 
 // The event a failed attempt leaves when the job goes back to waiting: the attempt leaves

@@ -19,7 +19,7 @@ constexpr int32 kAdvisoryClass = 0x6261746f;  // "bato"
 constexpr const char* kUnblockSql =
     // An unblocked job keeps its run_at, usually long past: it is marked (claim_floor.h).
     "UPDATE baton.jobs j SET status = 'waiting',"
-    "  marked = j.priority > 0 OR j.run_at < pg_catalog.now(),"
+    "  marked = j.priority > 0 OR j.run_at < pg_catalog.clock_timestamp(),"
     "  events = j.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object("
     "    'at', pg_catalog.clock_timestamp(), 'kind', 'unblocked'))"
     " WHERE j.id = ANY (ARRAY("

@@ -15,7 +15,7 @@ namespace {
 constexpr const char* kReapSql =
     "WITH expired AS ("
     "  SELECT j.id, (j.attempts < j.max_attempts AND NOT j.abort_requested) AS again,"
-    "         pg_catalog.statement_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay,"
+    "         pg_catalog.clock_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay,"
     "           j.retry_delay_max, j.attempts) AS retry_at"
     "  FROM baton.jobs j"
     "  WHERE j.status = 'running' AND j.lease_expires_at < pg_catalog.clock_timestamp()"
@@ -26,7 +26,8 @@ constexpr const char* kReapSql =
     "  ORDER BY j.lease_expires_at LIMIT $1 FOR UPDATE OF j SKIP LOCKED),"
     " requeued AS ("
     "  UPDATE baton.jobs j SET status = 'waiting', run_at = e.retry_at, worker = NULL,"
-    "    marked = j.priority > 0,"  // retry_at is after this transaction's start
+    // retry_at is read from the clock; claim floors need only the priority marked.
+    "    marked = j.priority > 0,"
     "    lease_token = NULL, lease_expires_at = NULL, claimed_at = NULL,"
     "    last_error = 'lease expired',"
     "    events = j.events || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object("
