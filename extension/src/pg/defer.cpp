@@ -66,6 +66,9 @@ namespace sqlstate = core::sqlstate;
 
 constexpr const char* kDeferOne =
     BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "$12", "FROM q");
+// The common single case, no lock and no queueing lock: no lookup of a lock's head.
+constexpr const char* kDeferOnePlain =
+    BATON_DEFER_SQL("$3", "'waiting'::baton.job_state", "NULL, NULL", "NULL", "FROM q");
 constexpr const char* kDeferOneUnique =
     BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "$12", "FROM q " BATON_ON_CONFLICT);
 constexpr const char* kDeferMany =
@@ -79,6 +82,7 @@ constexpr const char* kDeferManyUnique =
                     BATON_MANY_FROM " " BATON_ON_CONFLICT);
 
 SPIPlanPtr defer_one_plan = nullptr;
+SPIPlanPtr defer_one_plain_plan = nullptr;
 SPIPlanPtr defer_one_unique_plan = nullptr;
 SPIPlanPtr defer_many_plan = nullptr;
 SPIPlanPtr defer_many_plain_plan = nullptr;
@@ -160,8 +164,13 @@ Datum defer_one(FunctionCallInfo fcinfo) {
   if (!PG_ARGISNULL(10)) lock_keys(&values[10], nullptr, 1);
 
   spi_begin();
-  SPIPlanPtr plan = unique ? kept_plan(&defer_one_unique_plan, kDeferOneUnique, 12, kDeferOneTypes)
-                           : kept_plan(&defer_one_plan, kDeferOne, 12, kDeferOneTypes);
+  SPIPlanPtr plan;
+  if (unique)
+    plan = kept_plan(&defer_one_unique_plan, kDeferOneUnique, 12, kDeferOneTypes);
+  else if (!PG_ARGISNULL(10))
+    plan = kept_plan(&defer_one_plan, kDeferOne, 12, kDeferOneTypes);
+  else
+    plan = kept_plan(&defer_one_plain_plan, kDeferOnePlain, 12, kDeferOneTypes);
   execute(plan, values, nulls);
   if (finish_insert(fcinfo) == 0) {
     TextRef key = text_arg(fcinfo, 11);
