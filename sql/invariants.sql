@@ -17,3 +17,7 @@ SELECT count(*) AS bad_histories FROM (
   SELECT job_id FROM baton.job_events GROUP BY job_id
   HAVING min(seq) FILTER (WHERE kind = 'deferred') <> 1
       OR bool_or(at < (SELECT min(e2.at) FROM baton.job_events e2 WHERE e2.job_id = job_events.job_id))) AS b;
+-- A waiting job that sorts before the claim floors' cap (priority above 0) is marked, so
+-- claims find it through jobs_marked_idx (CONTRIBUTING.md, "Claim floors").
+SELECT count(*) AS unmarked_high_priority FROM baton.jobs
+ WHERE status = 'waiting' AND priority > 0 AND NOT marked;
