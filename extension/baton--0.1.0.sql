@@ -40,6 +40,9 @@ CREATE TABLE @extschema@.queues (
   -- Until when some worker said it is idle and LISTENs (await_work_v1). Defers send a
   -- NOTIFY only before this time: a busy queue never pays NOTIFY's cluster-wide commit lock.
   listening_until timestamptz NOT NULL DEFAULT '-infinity',
+  -- Whether succeeded jobs go into jobs_finished (history, result) or are simply deleted.
+  -- Dead and cancelled jobs are always kept: they are what an operator inspects and retries.
+  keep_succeeded boolean NOT NULL DEFAULT true,
   created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
   CONSTRAINT queues_name_format CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,47}$')
 );
@@ -76,6 +79,7 @@ CREATE TABLE @extschema@.jobs (
   lease_token      uuid,
   lease_expires_at timestamptz,
   abort_requested  boolean NOT NULL DEFAULT false,
+  keep_succeeded   boolean NOT NULL DEFAULT true,  -- the queue's setting when deferred
   last_error       text,
   deferred_at      timestamptz NOT NULL,
   claimed_at       timestamptz,
@@ -274,7 +278,8 @@ CREATE FUNCTION @extschema@.reap_v1(max_jobs integer DEFAULT 1000)
 -- ---------------------------------------------------------------------------------------
 -- Administration, in SQL: not on the hot path.
 -- ---------------------------------------------------------------------------------------
-CREATE FUNCTION @extschema@.create_queue_v1(queue text, notify boolean DEFAULT true)
+CREATE FUNCTION @extschema@.create_queue_v1(queue text, notify boolean DEFAULT true,
+                                           keep_succeeded boolean DEFAULT true)
   RETURNS boolean
   LANGUAGE plpgsql VOLATILE
   SET search_path = pg_catalog, pg_temp
@@ -282,21 +287,23 @@ CREATE FUNCTION @extschema@.create_queue_v1(queue text, notify boolean DEFAULT t
 DECLARE
   created boolean;
 BEGIN
-  IF queue IS NULL OR notify IS NULL THEN
-    RAISE EXCEPTION 'queue and notify must not be null' USING ERRCODE = '22004';
+  IF queue IS NULL OR notify IS NULL OR keep_succeeded IS NULL THEN
+    RAISE EXCEPTION 'queue, notify and keep_succeeded must not be null' USING ERRCODE = '22004';
   END IF;
   IF queue !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,47}$' THEN
     RAISE EXCEPTION 'queue name "%" is invalid', queue USING ERRCODE = '22023',
       HINT = 'Queue names have 1 to 48 characters: letters, digits and _ - . :, starting with a letter or digit.';
   END IF;
-  INSERT INTO @extschema@.queues AS q (name, notify) VALUES (queue, create_queue_v1.notify)
-    ON CONFLICT (name) DO UPDATE SET notify = EXCLUDED.notify
+  INSERT INTO @extschema@.queues AS q (name, notify, keep_succeeded)
+    VALUES (queue, create_queue_v1.notify, create_queue_v1.keep_succeeded)
+    ON CONFLICT (name) DO UPDATE
+      SET notify = EXCLUDED.notify, keep_succeeded = EXCLUDED.keep_succeeded
     RETURNING (xmax = 0) INTO created;
   RETURN created;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.create_queue_v1(text, boolean) IS
-  'Creates a queue, or updates its notify setting; true when the queue is new.';
+COMMENT ON FUNCTION @extschema@.create_queue_v1(text, boolean, boolean) IS
+  'Creates a queue, or updates its settings (notify, keep_succeeded); true when the queue is new.';
 
 CREATE FUNCTION @extschema@.await_work_v1(queues text[], wait interval DEFAULT '30 seconds')
   RETURNS void
@@ -484,7 +491,7 @@ BEGIN
   INSERT INTO @extschema@.jobs
     (id, queue, task, args, priority, run_at, status, attempts, max_attempts, retry_backoff,
      retry_delay, retry_delay_max, lock, queueing_lock, last_error, deferred_at, events,
-     marked)
+     marked, keep_succeeded)
   VALUES (old.id, old.queue, old.task, old.args, old.priority, coalesce(run_at, clock_timestamp()),
           CASE WHEN old.lock IS NOT NULL AND EXISTS (
                  SELECT 1 FROM @extschema@.jobs h WHERE h.lock = old.lock)
@@ -498,7 +505,9 @@ BEGIN
               'error', old.error)),
             @extschema@._job_event('retried', jsonb_build_object('previous_status', old.status))),
           -- Claims may have passed its key (see jobs_ready_idx).
-          old.priority > 0 OR coalesce(run_at < clock_timestamp(), false));
+          old.priority > 0 OR coalesce(run_at < clock_timestamp(), false),
+          coalesce((SELECT q.keep_succeeded FROM @extschema@.queues q WHERE q.name = old.queue),
+                   true));
   -- Wake an idle worker only for a job it can claim now, as defer does.
   IF (SELECT q.notify AND q.listening_until > clock_timestamp()
         FROM @extschema@.queues q WHERE q.name = old.queue)

@@ -88,3 +88,32 @@ SELECT baton.finish_v1(id, lease_token, 'failed') FROM baton.fetch_v1(ARRAY['wor
 SELECT run_at BETWEEN clock_timestamp() + interval '9 seconds'
                   AND clock_timestamp() + interval '10 seconds' AS in_ten_seconds
   FROM baton.jobs WHERE id = :slow_id;
+
+-- A queue that keeps no succeeded jobs: a success deletes the job, from the single and the
+-- bulk finish alike; dead and cancelled jobs are kept, and a retried one keeps the setting.
+SELECT baton.create_queue_v1('lean', keep_succeeded => false);
+SELECT keep_succeeded FROM baton.queues WHERE name = 'lean';
+SELECT count(*) FROM baton.defer_many_v1('lean', 'l', array_fill('{}'::jsonb, ARRAY[4]),
+                                          max_attempts => 1);
+CREATE TEMP TABLE lean_held AS
+  SELECT row_number() OVER (ORDER BY id) AS n, id, lease_token
+  FROM baton.fetch_v1(ARRAY['lean'], 'w', 4);
+SELECT baton.finish_v1(id, lease_token, 'succeeded') FROM lean_held WHERE n = 1;
+SELECT baton.finish_v1(id, lease_token, 'failed', error => 'gave up') FROM lean_held WHERE n = 2;
+SELECT r.status FROM lean_held h, baton.finish_many_v1(
+    ARRAY[h.id], ARRAY[h.lease_token], ARRAY[CASE h.n WHEN 3 THEN 'succeeded' ELSE 'cancelled' END]) r
+  WHERE h.n IN (3, 4) ORDER BY h.n;
+SELECT h.n, f.status, f.error FROM lean_held h LEFT JOIN baton.jobs_finished f USING (id)
+  ORDER BY h.n;
+SELECT count(*) AS still_active FROM baton.jobs WHERE queue = 'lean';
+SELECT split_part(try(format('SELECT baton.job_history_v1(%s)', id)), ':', 1) AS sqlstate
+  FROM lean_held WHERE n = 1;
+SELECT succeeded, dead, cancelled FROM baton.queue_stats WHERE queue = 'lean';
+SELECT baton.retry_v1(id) FROM lean_held WHERE n = 2;
+SELECT keep_succeeded FROM baton.jobs WHERE id = (SELECT id FROM lean_held WHERE n = 2);
+SELECT baton.finish_v1(id, lease_token, 'succeeded') FROM baton.fetch_v1(ARRAY['lean'], 'w', 1);
+SELECT count(*) AS lean_jobs_anywhere FROM baton.all_jobs WHERE queue = 'lean' AND status <> 'cancelled';
+-- Re-creating the queue sets its settings again (to the defaults unless given).
+SELECT baton.create_queue_v1('lean') AS created;
+SELECT keep_succeeded FROM baton.queues WHERE name = 'lean';
+SELECT baton.drop_queue_v1('lean', true) AS dropped_jobs;

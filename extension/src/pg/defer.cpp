@@ -30,18 +30,19 @@ namespace sqlstate = core::sqlstate;
 #define BATON_MARKED(QLOCK) \
   "($4 > 0 OR COALESCE($5 < pg_catalog.clock_timestamp(), false) OR " QLOCK " IS NOT NULL)"
 #define BATON_DEFER_SQL(SOURCE, STATUS, KEYS, QLOCK, TAIL)                                           \
-  "WITH q AS (SELECT name, notify AND listening_until > pg_catalog.clock_timestamp() AS wake" \
+  "WITH q AS (SELECT name, keep_succeeded,"                                                  \
+  "                  notify AND listening_until > pg_catalog.clock_timestamp() AS wake"     \
   "           FROM baton.queues WHERE name = $1),"                                            \
   " ins AS (INSERT INTO baton.jobs (queue, task, args, priority, run_at, status,"             \
   "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock,"        \
-  "   deferred_at, marked)"                                                                   \
+  "   deferred_at, marked, keep_succeeded)"                                                   \
   " SELECT q.name, $2, " SOURCE                                                               \
   ", $4,"                                                                                     \
   "   COALESCE($5, pg_catalog.clock_timestamp() + COALESCE($6, '0'::pg_catalog.interval)), "  \
   STATUS                                                                                      \
   ","                                                                                         \
   "   $7, $8, $9, $10, " KEYS                                                                 \
-  ", pg_catalog.now(), " BATON_MARKED(QLOCK)                                                  \
+  ", pg_catalog.now(), " BATON_MARKED(QLOCK) ", q.keep_succeeded"                             \
   " " TAIL                                                                                    \
   " RETURNING id,"                                                                            \
   "   status = 'waiting' AND run_at <= pg_catalog.clock_timestamp() AS due)"              \

@@ -61,6 +61,9 @@ namespace sqlstate = core::sqlstate;
       "i.error") "  FROM input i WHERE" BATON_HELD " AND " BATON_AGAIN                            \
                  "  RETURNING j.id, 'waiting'::pg_catalog.text AS status, NULL::pg_catalog.text " \
                  "AS lock),"
+// Every job that left goes into history, except a succeeded one of a queue that keeps
+// none (keep_succeeded). The result comes from the DELETE, so a job not kept is reported
+// all the same.
 #define BATON_FINISH_BURY                                                                       \
   " gone AS ("                                                                                  \
   "  DELETE FROM baton.jobs j USING input i WHERE" BATON_HELD " AND NOT " BATON_AGAIN           \
@@ -75,13 +78,14 @@ namespace sqlstate = core::sqlstate;
   "    g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker,"   \
   "    g.new_result, g.new_error, g.deferred_at, g.claimed_at, pg_catalog.clock_timestamp(),"   \
   "    g.events"                                                                                \
-  "  FROM gone g RETURNING id, status::pg_catalog.text, lock)"
+  "  FROM gone g WHERE g.keep_succeeded OR g.final <> 'succeeded')"
 
 constexpr const char* kFinishSql = BATON_FINISH_INPUT BATON_FINISH_REQUEUE BATON_FINISH_BURY
-    " SELECT id, status, lock FROM requeued UNION ALL SELECT id, status, lock FROM buried";
+    " SELECT id, status, lock FROM requeued"
+    " UNION ALL SELECT id, final::pg_catalog.text, lock FROM gone";
 // Without a reported failure nothing can be requeued: the variant skips that part.
 constexpr const char* kFinishNoFailureSql =
-    BATON_FINISH_INPUT BATON_FINISH_BURY " SELECT id, status, lock FROM buried";
+    BATON_FINISH_INPUT BATON_FINISH_BURY " SELECT id, final::pg_catalog.text, lock FROM gone";
 
 // The single form: a primary-key delete moving the job into history ($3 is the final
 // status), and for a retryable failure a primary-key update back to waiting. Both match
@@ -89,16 +93,18 @@ constexpr const char* kFinishNoFailureSql =
 constexpr const char* kMoveOneSql =
     "WITH gone AS ("
     "  DELETE FROM baton.jobs j WHERE j.id = $1 AND j.lease_token = $2"
-    "    AND j.lease_expires_at > pg_catalog.clock_timestamp() RETURNING j.*)"
-    " INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"
-    "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock, worker,"
-    "   result, error, deferred_at, claimed_at, finished_at, events)"
-    " SELECT g.id, g.queue, g.task, g.args, g.priority, $3::baton.final_state, g.attempts,"
-    "   g.max_attempts,"
-    "   g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker,"
-    "   $4, pg_catalog.left($5, 16384), g.deferred_at, g.claimed_at,"
-    "   pg_catalog.clock_timestamp(), g.events"
-    " FROM gone g RETURNING status::pg_catalog.text, lock";
+    "    AND j.lease_expires_at > pg_catalog.clock_timestamp() RETURNING j.*),"
+    " buried AS ("
+    "  INSERT INTO baton.jobs_finished (id, queue, task, args, priority, status, attempts,"
+    "    max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock, worker,"
+    "    result, error, deferred_at, claimed_at, finished_at, events)"
+    "  SELECT g.id, g.queue, g.task, g.args, g.priority, $3::baton.final_state, g.attempts,"
+    "    g.max_attempts,"
+    "    g.retry_backoff, g.retry_delay, g.retry_delay_max, g.lock, g.queueing_lock, g.worker,"
+    "    $4, pg_catalog.left($5, 16384), g.deferred_at, g.claimed_at,"
+    "    pg_catalog.clock_timestamp(), g.events"
+    "  FROM gone g WHERE g.keep_succeeded OR $3 <> 'succeeded')"
+    " SELECT $3, lock FROM gone";
 
 constexpr const char* kRetryOneSql =
     "UPDATE baton.jobs j SET status = 'waiting', run_at = " BATON_RETRY_AT ", worker = NULL,"
