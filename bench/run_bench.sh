@@ -6,6 +6,8 @@
 #
 # Environment:
 #   BENCH_SECONDS   duration of each pgbench run (default 10)
+#   BENCH_ROUNDS    runs of each side per workload and client count; medians are reported
+#                   (default 3)
 #   BENCH_CLIENTS   client counts to run (default "1 4 16")
 #   BENCH_HISTORY   finished jobs put into baton.jobs_finished for the history run (default 1000000)
 #   BENCH_WORKLOADS workloads to run (default "defer cycle_single cycle_batch cycle_single_keep
@@ -22,6 +24,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 BENCH_SECONDS=${BENCH_SECONDS:-10}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_CLIENTS=${BENCH_CLIENTS:-1 4 16}
 BENCH_HISTORY=${BENCH_HISTORY:-1000000}
 BENCH_WORKLOADS=${BENCH_WORKLOADS:-defer cycle_single cycle_batch cycle_single_keep cycle_batch_keep history}
@@ -41,6 +44,13 @@ INSERT / UPDATE ... FOR UPDATE SKIP LOCKED / DELETE), both in the same database 
 throwaway PostgreSQL 15 server, durable commits (fsync=on, synchronous_commit=on).
 Each run: pgbench -n -M prepared (extended protocol with prepared statements, the same for
 both sides), -T ${BENCH_SECONDS} s, clients in {${BENCH_CLIENTS}}, -j min(clients, 2).
+Each comparison is ${BENCH_ROUNDS} rounds of both sides, alternating which goes first; the
+RESULT and CPU lines give the medians (the machine's speed drifts between runs).
+Both sides do the same work. The bare queue deletes a finished job, so the main workloads
+run on a baton queue created with keep_succeeded => false (a succeeded job is deleted too;
+it still carries leases, attempts and retries, and a failed one would be kept). The *_keep
+workloads compare baton's default, which keeps every job with its history, against a bare
+queue that keeps its finished jobs too.
 Workloads (one transaction each):
   defer         1 job deferred          baton.defer_v1            vs INSERT
   cycle_single  1 job defer+fetch+finish defer_v1, fetch_v1(.., 1), finish_v1
@@ -49,13 +59,11 @@ Workloads (one transaction each):
                 finish_many_v1  vs  INSERT ... SELECT, claim LIMIT 100, DELETE = ANY(ids)
   *_keep        the same two cycles against a bare queue that keeps finished jobs
                 (UPDATE ... SET status = 'done' instead of DELETE), as baton does
-  history       cycle_single at 1 client with ${BENCH_HISTORY} finished jobs in baton's history
+  history       cycle_single_keep at 1 client with ${BENCH_HISTORY} finished jobs in baton's
+                history, against the deleting bare queue
 jobs/s = transactions/s x jobs per transaction. Both queues are emptied (TRUNCATE, VACUUM
-ANALYZE, CHECKPOINT) before every run; baton and bare alternate (baton first) per client
-count. baton's queue has notify => true, but baton sends NOTIFY only while a worker waits
-(await_work_v1), which none does here; the bare queue does not notify. baton moves finished
-jobs into baton.jobs_finished with their event history; the bare queue deletes them (or, in
-the *_keep workloads, marks them done).
+ANALYZE, CHECKPOINT) before every run. baton's queue has notify => true, but baton sends NOTIFY only while a worker waits
+(await_work_v1), which none does here; the bare queue does not notify.
 CPU = user+system time of all server processes (postmaster and its children, including
 backends that exited during the run) over the run, divided by the jobs done.
 Host: $(nproc) CPUs; other load on the machine shows up as noise.
@@ -76,7 +84,10 @@ PM_PID=$(head -n 1 "$BATON_PG_DIR/data/postmaster.pid")
 # ----------------------------------------------------------------------------------------
 "${PSQL[@]}" >/dev/null <<'SQL'
 CREATE EXTENSION baton;
-SELECT baton.create_queue_v1('bench', notify => true);
+-- The same work as the bare queue, which deletes a finished job: a queue that keeps no
+-- succeeded jobs. And a queue with baton's default, which keeps every job's history.
+SELECT baton.create_queue_v1('bench', notify => true, keep_succeeded => false);
+SELECT baton.create_queue_v1('bench_keep', notify => true);
 
 CREATE SCHEMA bare;
 CREATE TABLE bare.jobs (
@@ -143,12 +154,18 @@ SQL
 # The *_keep workloads: the same baton scripts against a bare queue that, like baton, keeps
 # every finished job (marks it done instead of deleting it). Reported beside the deleting
 # baseline, which stays the reference of the RESULT lines without the suffix.
-cp "$WORK/cycle_single_baton.sql" "$WORK/cycle_single_keep_baton.sql"
-cp "$WORK/cycle_batch_baton.sql" "$WORK/cycle_batch_keep_baton.sql"
+sed "s/'bench'/'bench_keep'/g" "$WORK/cycle_single_baton.sql" >"$WORK/cycle_single_keep_baton.sql"
+sed "s/'bench'/'bench_keep'/g" "$WORK/cycle_batch_baton.sql" >"$WORK/cycle_batch_keep_baton.sql"
+# The history run: baton keeps its finished jobs, next to the deleting bare queue.
+cp "$WORK/cycle_single_keep_baton.sql" "$WORK/cycle_single_1m_history_baton.sql"
+cp "$WORK/cycle_single_bare.sql" "$WORK/cycle_single_1m_history_bare.sql"
 sed 's/^DELETE FROM bare.jobs WHERE id = \(.*\);$/UPDATE bare.jobs SET status = '"'"'done'"'"' WHERE id = \1;/' \
   "$WORK/cycle_single_bare.sql" >"$WORK/cycle_single_keep_bare.sql"
 sed 's/^DELETE FROM bare.jobs WHERE id = \(.*\);$/UPDATE bare.jobs SET status = '"'"'done'"'"' WHERE id = \1;/' \
   "$WORK/cycle_batch_bare.sql" >"$WORK/cycle_batch_keep_bare.sql"
+for f in cycle_single_keep_baton cycle_batch_keep_baton; do
+  grep -q "'bench_keep'" "$WORK/$f.sql" || die "could not derive $f.sql"
+done
 for f in cycle_single_keep_bare cycle_batch_keep_bare; do
   grep -q "status = 'done'" "$WORK/$f.sql" || die "could not derive $f.sql"
 done
@@ -205,7 +222,7 @@ run_one() {
   t0=$(server_ticks)
   rc=0
   pgbench -n -M prepared -T "$BENCH_SECONDS" -c "$clients" -j "$threads" \
-    -f "$WORK/${workload%_1m_history}_${side}.sql" >"$log" 2>&1 || rc=$?
+    -f "$WORK/${workload}_${side}.sql" >"$log" 2>&1 || rc=$?
   wait_backends_gone
   t1=$(server_ticks)
   if [ "$rc" -ne 0 ] || grep -q 'aborted' "$log"; then
@@ -228,24 +245,40 @@ run_one() {
 RESULTS=()
 CPUS=()
 # compare WORKLOAD CLIENTS [noreset]: baton then bare, each from empty queues.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+  if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# compare WORKLOAD CLIENTS [noreset]: BENCH_ROUNDS rounds of baton and bare, each run from
+# empty queues, the order alternating per round (so drift of the machine hits both sides);
+# the medians are reported. With noreset, baton's history is kept between runs.
 compare() {
   local workload=$1 clients=$2 noreset=${3:-}
-  local baton baton_cpu bare bare_cpu
-  [ -n "$noreset" ] || reset_queues
-  run_one "$workload" baton "$clients"
-  baton=$RUN_JOBS_S baton_cpu=$RUN_CPU_US
-  if [ -n "$noreset" ]; then
-    # Keep baton's history; empty only the bare queue.
-    "${PSQL[@]}" -c "TRUNCATE bare.jobs" -c "VACUUM ANALYZE bare.jobs" -c "CHECKPOINT"
-  else
-    reset_queues
-  fi
-  run_one "$workload" bare "$clients"
-  bare=$RUN_JOBS_S bare_cpu=$RUN_CPU_US
-  RESULTS+=("$(awk -v w="$workload" -v c="$clients" -v a="$baton" -v b="$bare" \
-    'BEGIN { printf "RESULT %s clients=%s baton=%s bare=%s ratio=%s", w, c, a, b,
+  local round side
+  local -a baton=() baton_cpu=() bare=() bare_cpu=()
+  for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+    for side in $([ $((round % 2)) = 1 ] && echo "baton bare" || echo "bare baton"); do
+      if [ -n "$noreset" ]; then
+        "${PSQL[@]}" -c "TRUNCATE bare.jobs" -c "VACUUM ANALYZE baton.jobs, bare.jobs" \
+          -c "CHECKPOINT"
+      else
+        reset_queues
+      fi
+      run_one "$workload" "$side" "$clients"
+      if [ "$side" = baton ]; then
+        baton+=("$RUN_JOBS_S") baton_cpu+=("$RUN_CPU_US")
+      else
+        bare+=("$RUN_JOBS_S") bare_cpu+=("$RUN_CPU_US")
+      fi
+    done
+  done
+  local a b
+  a=$(median "${baton[@]}") b=$(median "${bare[@]}")
+  RESULTS+=("$(awk -v w="$workload" -v c="$clients" -v a="$a" -v b="$b" \
+    'BEGIN { printf "RESULT %s clients=%s baton=%.0f bare=%.0f ratio=%s", w, c, a, b,
              (b > 0 ? sprintf("%.2f", a / b) : "nan") }')")
-  CPUS+=("CPU $workload clients=$clients cpu_us_per_job_baton=$baton_cpu cpu_us_per_job_bare=$bare_cpu")
+  local cpu_a cpu_b
+  cpu_a=$(median "${baton_cpu[@]}") cpu_b=$(median "${bare_cpu[@]}")
+  CPUS+=("CPU $workload clients=$clients cpu_us_per_job_baton=$cpu_a cpu_us_per_job_bare=$cpu_b")
 }
 
 # The claim statement of fetch_v1, read from the source (the C string literal kClaimSql),
@@ -257,7 +290,7 @@ explain_claim() {
   "${PSQL[@]}" -At 2>&1 <<SQL | sed -n '/WITH claimed AS/,/^Execution\|Query Text: SELECT \* FROM baton.fetch_v1/p'
 BEGIN;
 \o /dev/null
-SELECT baton.defer_v1('bench', 'noop', '{"n":1}');
+SELECT baton.defer_v1('bench_keep', 'noop', '{"n":1}');
 LOAD 'auto_explain';
 SET auto_explain.log_min_duration = 0;
 SET auto_explain.log_analyze = on;
@@ -265,7 +298,7 @@ SET auto_explain.log_buffers = on;
 SET auto_explain.log_nested_statements = on;
 SET auto_explain.log_level = notice;
 SET client_min_messages = notice;
-SELECT * FROM baton.fetch_v1(ARRAY['bench'], 'w', 1);
+SELECT * FROM baton.fetch_v1(ARRAY['bench_keep'], 'w', 1);
 \o
 ROLLBACK;
 SQL
@@ -293,7 +326,7 @@ INSERT INTO baton.jobs_finished
   (id, queue, task, args, priority, status, attempts, max_attempts, retry_backoff, retry_delay,
    retry_delay_max, lock, queueing_lock, worker, result, error, deferred_at, claimed_at,
    finished_at, events)
-SELECT nextval('baton.job_id_seq'), 'bench', 'noop', jsonb_build_object('n', g), 0, 'succeeded',
+SELECT nextval('baton.job_id_seq'), 'bench_keep', 'noop', jsonb_build_object('n', g), 0, 'succeeded',
        1, 5, 'exponential', '1 second', '1 hour', NULL, NULL, 'w', NULL, NULL,
        t, t + interval '10 milliseconds', t + interval '20 milliseconds', '[]' 
 FROM generate_series(1, $BENCH_HISTORY) AS g,
