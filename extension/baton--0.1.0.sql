@@ -48,9 +48,6 @@ CREATE TABLE @extschema@.queues (
 );
 
 CREATE SEQUENCE @extschema@.job_id_seq;
--- When fetch_v1 last reaped expired leases, in ms since 2000 (see pg/reap.cpp): a sequence,
--- because it is shared without being transactional or ever blocking.
-CREATE SEQUENCE @extschema@.reap_clock MINVALUE 0 START 0;
 
 -- Enums rather than CHECK constraints: a CHECK is re-read and re-prepared by every
 -- statement that writes the table, an enum costs nothing per statement.
@@ -679,7 +676,6 @@ GRANT SELECT ON @extschema@.queues TO baton_producer, baton_worker;
 -- Workers may defer too: handlers often enqueue follow-up jobs.
 GRANT SELECT, INSERT ON @extschema@.jobs TO baton_producer, baton_worker;
 GRANT USAGE ON SEQUENCE @extschema@.job_id_seq TO baton_producer, baton_worker;
-GRANT SELECT, UPDATE ON SEQUENCE @extschema@.reap_clock TO baton_worker;
 GRANT SELECT ON @extschema@.jobs_finished TO baton_producer;
 GRANT EXECUTE ON FUNCTION
   @extschema@.defer_v1(text, text, jsonb, integer, timestamptz, interval, integer, text, interval, interval, text, text),

@@ -55,25 +55,12 @@ constexpr const char* kReapSql =
     "   ARRAY(SELECT b.lock FROM buried b WHERE b.lock IS NOT NULL)";
 
 SPIPlanPtr reap_plan = nullptr;
-TimestampTz last_reap = 0;  // per backend; trivially destructible
-
-// The opportunistic reap runs once a second per database, not per backend: every reap walks
-// the running-jobs index, dead entries included, and with many workers polling that walk
-// would run many times a second. The last reap's time (ms since 2000) is kept in a
-// sequence: non-transactional and never blocking, unlike a row. Two backends may both win
-// the same second (both reap; harmless). A clock far ahead (stepped back since) is reset.
-constexpr const char* kClaimReapTurnSql =
-    "SELECT pg_catalog.setval('baton.reap_clock', $1) FROM baton.reap_clock"
-    " WHERE last_value <= $1 - 1000 OR last_value > $1 + 60000";
-SPIPlanPtr reap_turn_plan = nullptr;
-
-bool claim_reap_turn(TimestampTz now) {
-  int64 now_ms = now / 1000;  // PostgreSQL timestamps count from 2000-01-01
-  Oid types[1] = {INT8OID};
-  Datum values[1] = {Int64GetDatum(now_ms)};
-  execute(kept_plan(&reap_turn_plan, kClaimReapTurnSql, 1, types), values, nullptr);
-  return SPI_processed > 0;
-}
+// Per backend, deliberately: besides recovering stuck jobs, each reap's walk of the
+// running-jobs index marks the entries of finished jobs dead, which keeps claims' inserts
+// into that index cheap. Measured: reaping once a second per database instead (the turn
+// taken through a sequence) doubled the server CPU per job at 16 clients (1,050 vs 530 µs
+// in cycle_single), as claims' inserts met uncleaned leaf pages.
+TimestampTz last_reap = 0;  // trivially destructible
 
 constexpr int32 kOpportunisticReapMax = 100;
 
@@ -105,9 +92,9 @@ int64 reap_expired(int32 max_jobs) {
 
 void reap_expired_now_and_then() {
   TimestampTz now = GetCurrentTimestamp();
-  if (now - last_reap < USECS_PER_SEC && now >= last_reap) return;
+  if (now - last_reap < USECS_PER_SEC) return;
   last_reap = now;
-  if (claim_reap_turn(now)) reap_expired(kOpportunisticReapMax);
+  reap_expired(kOpportunisticReapMax);
 }
 
 }  // namespace baton::pg

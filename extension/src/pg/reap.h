@@ -8,9 +8,8 @@ namespace baton::pg {
 // Must run inside SPI. Handles at most max_jobs expired leases; returns how many.
 int64 reap_expired(int32 max_jobs);
 
-// Reaps at most once a second per database (and asks at most once a second per backend),
-// so fetch_v1 recovers stuck jobs whenever any worker polls without paying the probe on
-// every call of a busy worker, however many workers poll.
+// Reaps at most once a second per backend, so fetch_v1 recovers stuck jobs whenever any
+// worker polls without paying the probe on every call of a busy worker.
 void reap_expired_now_and_then();
 
 }  // namespace baton::pg
