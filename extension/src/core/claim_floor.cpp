@@ -43,8 +43,8 @@ ClaimKey FloorCache::floor(const char* queue, std::size_t len, int64_t now) cons
   return slot->floor;
 }
 
-void FloorCache::store(const char* queue, std::size_t len, const ClaimKey& floor,
-                       bool from_front, int64_t now) {
+void FloorCache::store(const char* queue, std::size_t len, const ClaimKey& floor, bool from_front,
+                       int64_t now) {
   if (len > kNameMax) return;  // longer than any queue name: not cached
   Slot* slot = const_cast<Slot*>(find(queue, len));
   if (slot == nullptr) {

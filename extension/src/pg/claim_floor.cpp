@@ -1,16 +1,15 @@
 #include "claim_floor.h"
 
 #include "args.h"
+#include "relations.h"
 
 extern "C" {
 #include "access/genam.h"
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/namespace.h"
 #include "executor/tuptable.h"
 #include "utils/fmgroids.h"
-#include "utils/inval.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 }
@@ -28,50 +27,11 @@ constexpr int64 kCheapRaiseEveryUs = 10 * 1000;
 core::FloorCache floors;  // per backend; trivially destructible
 bool raised_in_transaction = false;
 
-// The relations a raise reads, looked up once and forgotten on any invalidation of them
-// (DROP EXTENSION, REINDEX...).
-struct JobsRelations {
-  Oid jobs;
-  Oid ready_idx;
-  Oid marked_idx;
-  AttrNumber priority;
-  AttrNumber run_at;
-  AttrNumber id;
-};
-JobsRelations relations;
-bool relations_known = false;
-
-Oid relation_in_baton(Oid schema, const char* name) {
-  Oid relid = get_relname_relid(name, schema);
-  if (!OidIsValid(relid)) elog(ERROR, "baton: relation baton.%s is missing", name);
-  return relid;
-}
-
-const JobsRelations& jobs_relations() {
-  if (!relations_known) {
-    Oid schema = get_namespace_oid("baton", false);
-    relations.jobs = relation_in_baton(schema, "jobs");
-    relations.ready_idx = relation_in_baton(schema, "jobs_ready_idx");
-    relations.marked_idx = relation_in_baton(schema, "jobs_marked_idx");
-    relations.priority = get_attnum(relations.jobs, "priority");
-    relations.run_at = get_attnum(relations.jobs, "run_at");
-    relations.id = get_attnum(relations.jobs, "id");
-    relations_known = true;
-  }
-  return relations;
-}
-
-void forget_relations(Datum, Oid relid) {
-  if (relid == InvalidOid || relid == relations.jobs || relid == relations.ready_idx ||
-      relid == relations.marked_idx)
-    relations_known = false;
-}
-
 // Walks `index` with `keys` under a dirty snapshot, which shows every entry no committed
 // transaction removed: committed jobs, jobs a transaction in flight is inserting, and jobs
 // a claimer in flight holds (it may roll back). Stores the first one's key in *first.
 bool first_not_removed(Relation heap, Relation index, ScanKeyData* keys, int nkeys,
-                       const JobsRelations& rel, core::ClaimKey* first) {
+                       const BatonRelations& rel, core::ClaimKey* first) {
   SnapshotData dirty;
   InitDirtySnapshot(dirty);
   TupleTableSlot* slot = table_slot_create(heap, nullptr);
@@ -80,9 +40,9 @@ bool first_not_removed(Relation heap, Relation index, ScanKeyData* keys, int nke
   bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
   if (found) {
     bool isnull;
-    first->neg_priority = -DatumGetInt32(slot_getattr(slot, rel.priority, &isnull));
-    first->run_at = DatumGetTimestampTz(slot_getattr(slot, rel.run_at, &isnull));
-    first->id = DatumGetInt64(slot_getattr(slot, rel.id, &isnull));
+    first->neg_priority = -DatumGetInt32(slot_getattr(slot, rel.jobs_priority, &isnull));
+    first->run_at = DatumGetTimestampTz(slot_getattr(slot, rel.jobs_run_at, &isnull));
+    first->id = DatumGetInt64(slot_getattr(slot, rel.jobs_id, &isnull));
   }
   index_endscan(scan);
   ExecDropSingleTupleTableSlot(slot);
@@ -90,19 +50,19 @@ bool first_not_removed(Relation heap, Relation index, ScanKeyData* keys, int nke
 }
 
 void queue_key(ScanKeyData* key, Relation index, Datum queue) {
-  ScanKeyEntryInitialize(key, 0, 1, BTEqualStrategyNumber, InvalidOid,
-                         index->rd_indcollation[0], F_TEXTEQ, queue);
+  ScanKeyEntryInitialize(key, 0, 1, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[0],
+                         F_TEXTEQ, queue);
 }
 
 // The first unmarked job at or after `from` that no committed transaction removed, due or
 // not: (queue, -priority = from's, run_at >= from's), then (queue, -priority > from's).
 bool first_unmarked(Relation heap, Datum queue, const core::ClaimKey& from,
-                    const JobsRelations& rel, core::ClaimKey* first) {
-  Relation index = index_open(rel.ready_idx, AccessShareLock);
+                    const BatonRelations& rel, core::ClaimKey* first) {
+  Relation index = index_open(rel.jobs_ready_idx, AccessShareLock);
   ScanKeyData keys[3];
   queue_key(&keys[0], index, queue);
-  ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid, InvalidOid,
-                         F_INT4EQ, Int32GetDatum(from.neg_priority));
+  ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid, InvalidOid, F_INT4EQ,
+                         Int32GetDatum(from.neg_priority));
   ScanKeyEntryInitialize(&keys[2], 0, 3, BTGreaterEqualStrategyNumber, InvalidOid, InvalidOid,
                          F_TIMESTAMPTZ_GE, TimestampTzGetDatum(from.run_at));
   bool found = first_not_removed(heap, index, keys, 3, rel, first);
@@ -115,8 +75,8 @@ bool first_unmarked(Relation heap, Datum queue, const core::ClaimKey& from,
   return found;
 }
 
-bool any_marked(Relation heap, Datum queue, const JobsRelations& rel) {
-  Relation index = index_open(rel.marked_idx, AccessShareLock);
+bool any_marked(Relation heap, Datum queue, const BatonRelations& rel) {
+  Relation index = index_open(rel.jobs_marked_idx, AccessShareLock);
   ScanKeyData key;
   queue_key(&key, index, queue);
   core::ClaimKey unused;
@@ -126,7 +86,7 @@ bool any_marked(Relation heap, Datum queue, const JobsRelations& rel) {
 }
 
 ClaimStart raise(Datum queue, const core::ClaimKey& from, TimestampTz now) {
-  const JobsRelations& rel = jobs_relations();
+  const BatonRelations& rel = baton_relations();
   Relation heap = table_open(rel.jobs, AccessShareLock);
   core::ClaimKey first;
   bool found = first_unmarked(heap, queue, from, rel, &first);
@@ -173,8 +133,7 @@ ClaimStart claim_start_for(Datum queue, bool cheap) {
   TimestampTz now = GetCurrentTimestamp();
   core::ClaimKey floor = floors.floor(name.data, name.len, now);
   bool from_front = core::claim_key_equal(floor, core::kLowestClaimKey);
-  if (cheap && !from_front &&
-      floors.raised_since(name.data, name.len, now - kCheapRaiseEveryUs))
+  if (cheap && !from_front && floors.raised_since(name.data, name.len, now - kCheapRaiseEveryUs))
     return ClaimStart{floor, true};
   ClaimStart start = raise(queue, floor, now);
   floors.store(name.data, name.len, start.floor, from_front, now);
@@ -185,7 +144,6 @@ ClaimStart claim_start_for(Datum queue, bool cheap) {
 void register_claim_floor_callbacks() {
   RegisterXactCallback(on_transaction_event, nullptr);
   RegisterSubXactCallback(on_subtransaction_event, nullptr);
-  CacheRegisterRelcacheCallback(forget_relations, (Datum)0);
 }
 
 }  // namespace baton::pg

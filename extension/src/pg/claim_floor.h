@@ -2,8 +2,8 @@
 // queue from what the database shows, and forgetting floors when a transaction that raised
 // one rolls back.
 #pragma once
-#include "postgres_headers.h"
 #include "../core/claim_floor.h"
+#include "postgres_headers.h"
 
 namespace baton::pg {
 

@@ -11,6 +11,7 @@
 #include "job_options.h"
 #include "lock_keys.h"
 #include "notify.h"
+#include "queue_row.h"
 #include "spi.h"
 
 namespace baton::pg {
@@ -19,34 +20,29 @@ namespace {
 namespace limits = core::limits;
 namespace sqlstate = core::sqlstate;
 
-// The queue row is read in the same statement as the insert: an unknown queue inserts
-// nothing and returns no row. `wake` says whether an idle worker listens (await_work_v1). The
-// queueing-lock variant adds ON CONFLICT DO NOTHING, which turns a duplicate into a missing id; the
-// plain variant skips speculative insertion.
+// The queue row is read first, directly (queue_row.h): `wake` says whether an idle worker
+// listens (await_work_v1), and the queue's keep_succeeded is copied into each job ($13).
+// The queueing-lock variant adds ON CONFLICT DO NOTHING, which turns a duplicate into a
+// missing id; the plain variant skips speculative insertion.
 // run_at is read from the clock as each row is built (claim_floor.h needs it no earlier
 // than that). A job claims may have passed already is marked (claim_floor.h): a priority
 // above 0, a run_at in the past (a delay is never negative), or a queueing lock (its
 // insert may wait for a conflicting transaction after the row is built).
 #define BATON_MARKED(QLOCK) \
   "($4 > 0 OR COALESCE($5 < pg_catalog.clock_timestamp(), false) OR " QLOCK " IS NOT NULL)"
-#define BATON_DEFER_SQL(SOURCE, STATUS, KEYS, QLOCK, TAIL)                                           \
-  "WITH q AS (SELECT name, keep_succeeded,"                                                  \
-  "                  notify AND listening_until > pg_catalog.clock_timestamp() AS wake"     \
-  "           FROM baton.queues WHERE name = $1),"                                            \
-  " ins AS (INSERT INTO baton.jobs (queue, task, args, priority, run_at, status,"             \
-  "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock,"        \
-  "   deferred_at, marked, keep_succeeded)"                                                   \
-  " SELECT q.name, $2, " SOURCE                                                               \
-  ", $4,"                                                                                     \
-  "   COALESCE($5, pg_catalog.clock_timestamp() + COALESCE($6, '0'::pg_catalog.interval)), "  \
-  STATUS                                                                                      \
-  ","                                                                                         \
-  "   $7, $8, $9, $10, " KEYS                                                                 \
-  ", pg_catalog.now(), " BATON_MARKED(QLOCK) ", q.keep_succeeded"                             \
-  " " TAIL                                                                                    \
-  " RETURNING id,"                                                                            \
-  "   status = 'waiting' AND run_at <= pg_catalog.clock_timestamp() AS due)"              \
-  " SELECT q.wake, i.id, i.due FROM q LEFT JOIN ins i ON true"
+#define BATON_DEFER_SQL(SOURCE, STATUS, KEYS, QLOCK, TAIL) \
+  "INSERT INTO baton.jobs (queue, task, args, priority, run_at, status,"                     \
+  "   max_attempts, retry_backoff, retry_delay, retry_delay_max, lock, queueing_lock,"       \
+  "   deferred_at, marked, keep_succeeded)"                                                  \
+  " SELECT $1, $2, " SOURCE                                                                  \
+  ", $4,"                                                                                    \
+  "   COALESCE($5, pg_catalog.clock_timestamp() + COALESCE($6, '0'::pg_catalog.interval)), " \
+  STATUS                                                                                     \
+  ","                                                                                        \
+  "   $7, $8, $9, $10, " KEYS                                                                \
+  ", pg_catalog.now(), " BATON_MARKED(QLOCK) ", $13"                                         \
+  " " TAIL                                                                                   \
+  " RETURNING id, status = 'waiting' AND run_at <= pg_catalog.clock_timestamp() AS due"
 
 // A job whose lock already has an active job queues behind it, blocked.
 #define BATON_ONE_STATUS                                                             \
@@ -57,27 +53,26 @@ namespace sqlstate = core::sqlstate;
   "CASE WHEN a.lock IS NOT NULL AND (a.lock_rank > 1 OR EXISTS ("                        \
   "  SELECT 1 FROM baton.jobs h WHERE h.lock = a.lock)) THEN 'blocked'::baton.job_state" \
   "  ELSE 'waiting' END"
-#define BATON_MANY_FROM                                                                  \
-  "FROM q, (SELECT u.*, pg_catalog.row_number() OVER (PARTITION BY u.lock ORDER BY u.n)" \
-  "  AS lock_rank FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($11),"        \
+#define BATON_MANY_FROM                                                               \
+  "FROM (SELECT u.*, pg_catalog.row_number() OVER (PARTITION BY u.lock ORDER BY u.n)" \
+  "  AS lock_rank FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($11),"     \
   "  pg_catalog.unnest($12)) WITH ORDINALITY AS u(args, lock, qlock, n)) AS a ORDER BY a.n"
 #define BATON_ON_CONFLICT                                                               \
   "ON CONFLICT (queueing_lock) WHERE status IN ('waiting', 'blocked') AND attempts = 0" \
   " AND queueing_lock IS NOT NULL DO NOTHING"
 
-constexpr const char* kDeferOne =
-    BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "$12", "FROM q");
+constexpr const char* kDeferOne = BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "$12", "");
 // The common single case, no lock and no queueing lock: no lookup of a lock's head.
 constexpr const char* kDeferOnePlain =
-    BATON_DEFER_SQL("$3", "'waiting'::baton.job_state", "NULL, NULL", "NULL", "FROM q");
+    BATON_DEFER_SQL("$3", "'waiting'::baton.job_state", "NULL, NULL", "NULL", "");
 constexpr const char* kDeferOneUnique =
-    BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "$12", "FROM q " BATON_ON_CONFLICT);
+    BATON_DEFER_SQL("$3", BATON_ONE_STATUS, "$11, $12", "$12", BATON_ON_CONFLICT);
 constexpr const char* kDeferMany =
     BATON_DEFER_SQL("a.args", BATON_MANY_STATUS, "a.lock, a.qlock", "a.qlock", BATON_MANY_FROM);
 // The common bulk case, no locks and no queueing locks: no ranking of locks, no lookups.
 constexpr const char* kDeferManyPlain =
     BATON_DEFER_SQL("a.args", "'waiting'::baton.job_state", "NULL, NULL", "NULL",
-                    "FROM q, pg_catalog.unnest($3) WITH ORDINALITY AS a(args, n) ORDER BY a.n");
+                    "FROM pg_catalog.unnest($3) WITH ORDINALITY AS a(args, n) ORDER BY a.n");
 constexpr const char* kDeferManyUnique =
     BATON_DEFER_SQL("a.args", BATON_MANY_STATUS, "a.lock, a.qlock", "a.qlock",
                     BATON_MANY_FROM " " BATON_ON_CONFLICT);
@@ -89,12 +84,14 @@ SPIPlanPtr defer_many_plan = nullptr;
 SPIPlanPtr defer_many_plain_plan = nullptr;
 SPIPlanPtr defer_many_unique_plan = nullptr;
 
-const Oid kDeferOneTypes[12] = {TEXTOID,        TEXTOID,     JSONBOID, INT4OID,
-                                TIMESTAMPTZOID, INTERVALOID, INT4OID,  TEXTOID,
-                                INTERVALOID,    INTERVALOID, TEXTOID,  TEXTOID};
-const Oid kDeferManyTypes[12] = {TEXTOID,        TEXTOID,     JSONBARRAYOID, INT4OID,
-                                 TIMESTAMPTZOID, INTERVALOID, INT4OID,       TEXTOID,
-                                 INTERVALOID,    INTERVALOID, TEXTARRAYOID,  TEXTARRAYOID};
+// $1..$12 are the arguments, $13 the queue's keep_succeeded.
+constexpr int kDeferParams = 13;
+const Oid kDeferOneTypes[kDeferParams] = {
+    TEXTOID, TEXTOID,     JSONBOID,    INT4OID, TIMESTAMPTZOID, INTERVALOID, INT4OID,
+    TEXTOID, INTERVALOID, INTERVALOID, TEXTOID, TEXTOID,        BOOLOID};
+const Oid kDeferManyTypes[kDeferParams] = {
+    TEXTOID, TEXTOID,     JSONBARRAYOID, INT4OID,      TIMESTAMPTZOID, INTERVALOID, INT4OID,
+    TEXTOID, INTERVALOID, INTERVALOID,   TEXTARRAYOID, TEXTARRAYOID,   BOOLOID};
 
 void bind_options(const JobOptions& o, Datum* values, char* nulls) {
   values[3] = o.priority;
@@ -128,25 +125,28 @@ void check_optional_label(FunctionCallInfo fcinfo, int n, const char* name) {
                   "queue \"%.*s\" does not exist", static_cast<int>(queue.len), queue.data);
 }
 
-// After the insert statement: raises on an unknown queue, sends the wake-up when a job is
-// due now, and returns how many rows carry an id.
-uint64 finish_insert(FunctionCallInfo fcinfo) {
-  if (SPI_processed == 0) fail_unknown_queue(fcinfo);
+// Reads the queue (queue_row.h) and binds its keep_succeeded as $13; raises on an unknown
+// queue. Returns whether an idle worker listens.
+bool read_queue(FunctionCallInfo fcinfo, Datum* values, char* nulls) {
+  QueueRow queue;
+  if (!read_queue_for_defer(PG_GETARG_DATUM(0), &queue)) fail_unknown_queue(fcinfo);
+  values[12] = BoolGetDatum(queue.keep_succeeded);
+  nulls[12] = ' ';
+  return queue.wake;
+}
+
+// After the insert statement: sends the wake-up when a job is due now, and returns how
+// many rows were inserted (a queueing-lock duplicate inserts none).
+uint64 finish_insert(FunctionCallInfo fcinfo, bool wake) {
   bool isnull;
-  bool wake = DatumGetBool(result_value(0, 1, &isnull));
-  uint64 inserted = 0;
   bool any_due = false;
-  for (uint64 i = 0; i < SPI_processed; ++i) {
-    result_value(static_cast<int>(i), 2, &isnull);
-    if (isnull) continue;
-    ++inserted;
-    if (DatumGetBool(result_value(static_cast<int>(i), 3, &isnull))) any_due = true;
-  }
+  for (uint64 i = 0; i < SPI_processed && !any_due; ++i)
+    any_due = DatumGetBool(result_value(static_cast<int>(i), 2, &isnull));
   if (wake && any_due) {
     TextRef queue = text_arg(fcinfo, 0);
     notify_queue(queue.data, queue.len);
   }
-  return inserted;
+  return SPI_processed;
 }
 
 Datum defer_one(FunctionCallInfo fcinfo) {
@@ -156,24 +156,25 @@ Datum defer_one(FunctionCallInfo fcinfo) {
   check_optional_label(fcinfo, 10, "lock");
   check_optional_label(fcinfo, 11, "queueing_lock");
 
-  Datum values[12];
-  char nulls[12];
+  Datum values[kDeferParams];
+  char nulls[kDeferParams];
   bind_arguments(fcinfo, values, nulls);
   values[2] = PointerGetDatum(PG_GETARG_JSONB_P(2));
   bind_options(options, values, nulls);
   bool unique = !PG_ARGISNULL(11);
   if (!PG_ARGISNULL(10)) lock_keys(&values[10], nullptr, 1);
+  bool wake = read_queue(fcinfo, values, nulls);
 
   spi_begin();
   SPIPlanPtr plan;
   if (unique)
-    plan = kept_plan(&defer_one_unique_plan, kDeferOneUnique, 12, kDeferOneTypes);
+    plan = kept_plan(&defer_one_unique_plan, kDeferOneUnique, kDeferParams, kDeferOneTypes);
   else if (!PG_ARGISNULL(10))
-    plan = kept_plan(&defer_one_plan, kDeferOne, 12, kDeferOneTypes);
+    plan = kept_plan(&defer_one_plan, kDeferOne, kDeferParams, kDeferOneTypes);
   else
-    plan = kept_plan(&defer_one_plain_plan, kDeferOnePlain, 12, kDeferOneTypes);
+    plan = kept_plan(&defer_one_plain_plan, kDeferOnePlain, kDeferParams, kDeferOneTypes);
   execute(plan, values, nulls);
-  if (finish_insert(fcinfo) == 0) {
+  if (finish_insert(fcinfo, wake) == 0) {
     TextRef key = text_arg(fcinfo, 11);
     core::fail_hint(sqlstate::kUniqueViolation,
                     "At most one job per queueing_lock waits at a time; the duplicate was not "
@@ -182,7 +183,7 @@ Datum defer_one(FunctionCallInfo fcinfo) {
                     static_cast<int>(key.len), key.data);
   }
   bool isnull;
-  int64 id = DatumGetInt64(result_value(0, 2, &isnull));
+  int64 id = DatumGetInt64(result_value(0, 1, &isnull));
   spi_end();
   PG_RETURN_INT64(id);
 }
@@ -216,8 +217,8 @@ Datum defer_many(FunctionCallInfo fcinfo) {
   bool any_lock = read_keys(fcinfo, 10, "locks", args.count);
   bool unique = read_keys(fcinfo, 11, "queueing_locks", args.count);
 
-  Datum values[12];
-  char nulls[12];
+  Datum values[kDeferParams];
+  char nulls[kDeferParams];
   bind_arguments(fcinfo, values, nulls);
   bind_options(options, values, nulls);
   if (any_lock) {
@@ -225,19 +226,21 @@ Datum defer_many(FunctionCallInfo fcinfo) {
     lock_keys(locks.values, locks.nulls, locks.count);
   }
 
+  bool wake = read_queue(fcinfo, values, nulls);
+
   InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
   spi_begin();
   SPIPlanPtr plan;
   if (unique)
-    plan = kept_plan(&defer_many_unique_plan, kDeferManyUnique, 12, kDeferManyTypes);
+    plan = kept_plan(&defer_many_unique_plan, kDeferManyUnique, kDeferParams, kDeferManyTypes);
   else if (any_lock)
-    plan = kept_plan(&defer_many_plan, kDeferMany, 12, kDeferManyTypes);
+    plan = kept_plan(&defer_many_plan, kDeferMany, kDeferParams, kDeferManyTypes);
   else
-    plan = kept_plan(&defer_many_plain_plan, kDeferManyPlain, 12, kDeferManyTypes);
+    plan = kept_plan(&defer_many_plain_plan, kDeferManyPlain, kDeferParams, kDeferManyTypes);
   execute(plan, values, nulls);
-  uint64 inserted = finish_insert(fcinfo);
+  uint64 inserted = finish_insert(fcinfo, wake);
   if (inserted != static_cast<uint64>(args.count))
     core::fail_hint(sqlstate::kUniqueViolation,
                     "At most one job per queueing_lock waits at a time; nothing was deferred.",
@@ -247,7 +250,7 @@ Datum defer_many(FunctionCallInfo fcinfo) {
   int64* ids = static_cast<int64*>(palloc(sizeof(int64) * inserted));
   bool isnull;
   for (uint64 i = 0; i < inserted; ++i)
-    ids[i] = DatumGetInt64(result_value(static_cast<int>(i), 2, &isnull));
+    ids[i] = DatumGetInt64(result_value(static_cast<int>(i), 1, &isnull));
   qsort(ids, inserted, sizeof(int64), compare_int64);
   for (uint64 i = 0; i < inserted; ++i) {
     Datum value = Int64GetDatum(ids[i]);

@@ -38,14 +38,14 @@ namespace sqlstate = core::sqlstate;
 #define BATON_KEY(T) "(- " T ".priority), " T ".run_at, " T ".id"
 
 // One walk: the due waiting jobs of QUEUE that satisfy EXTRA, in claim order.
-#define BATON_WALK(QUEUE, EXTRA, LIMIT)                                               \
-  "(SELECT c.id, (- c.priority) AS np, c.run_at, c.id AS i FROM baton.jobs c"        \
-  " WHERE c.queue = " QUEUE " AND c.status = 'waiting' AND " EXTRA                    \
-  "   AND c.run_at <= $8"                                                             \
+#define BATON_WALK(QUEUE, EXTRA, LIMIT)                                       \
+  "(SELECT c.id, (- c.priority) AS np, c.run_at, c.id AS i FROM baton.jobs c" \
+  " WHERE c.queue = " QUEUE " AND c.status = 'waiting' AND " EXTRA            \
+  "   AND c.run_at <= $8"                                                     \
   " ORDER BY " BATON_KEY("c") " LIMIT " LIMIT " FOR UPDATE OF c SKIP LOCKED)"
 
 // The marked jobs and the unmarked ones from the floor (NP, RUN_AT, ID) on, merged.
-#define BATON_READY(QUEUE, NP, RUN_AT, ID, LIMIT)                                          \
+#define BATON_READY(QUEUE, NP, RUN_AT, ID, LIMIT) \
   "SELECT w.id, w.np, w.run_at, w.i FROM ("                                                \
   "  SELECT * FROM " BATON_WALK(QUEUE, "c.marked", LIMIT) " AS m"                          \
   "  UNION ALL"                                                                            \
@@ -54,14 +54,12 @@ namespace sqlstate = core::sqlstate;
   ") AS w ORDER BY w.np, w.run_at, w.i LIMIT " LIMIT
 
 // One queue (the common case): $5..$7 are its floor, $8 the time jobs must be due by.
-constexpr const char* kClaimOneQueueSql =
-    "WITH picked AS (" BATON_READY("$1[1]", "$5", "$6", "$7", "$3") "),"
-    BATON_CLAIM("SELECT picked.id FROM picked");
+constexpr const char* kClaimOneQueueSql = "WITH picked AS (" BATON_READY(
+    "$1[1]", "$5", "$6", "$7", "$3") ")," BATON_CLAIM("SELECT picked.id FROM picked");
 // One queue where a probe just saw no marked job: the unmarked walk alone. (A marked job
 // committed since waits for the next claim, as it would had it committed a moment later.)
-constexpr const char* kClaimOneQueueUnmarkedSql =
-    "WITH" BATON_CLAIM("SELECT w.id FROM " BATON_WALK(
-        "$1[1]", "NOT c.marked AND (" BATON_KEY("c") ") >= ($5, $6, $7)", "$3") " AS w");
+constexpr const char* kClaimOneQueueUnmarkedSql = "WITH" BATON_CLAIM("SELECT w.id FROM " BATON_WALK(
+    "$1[1]", "NOT c.marked AND (" BATON_KEY("c") ") >= ($5, $6, $7)", "$3") " AS w");
 
 // Several queues: $5..$7 hold the floors of the queues of $1, in the same order. Each
 // queue is walked as above, and the per-queue picks merged in claim order.
@@ -152,8 +150,7 @@ void bind_queue_floors(const ArrayArg& names, Datum* values) {
   values[4] = PointerGetDatum(construct_array(np, n, INT4OID, 4, true, TYPALIGN_INT));
   values[5] = PointerGetDatum(
       construct_array(run_at, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-  values[6] =
-      PointerGetDatum(construct_array(id, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+  values[6] = PointerGetDatum(construct_array(id, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 void check_queues_exist(Datum queues, uint64 hash) {
@@ -195,15 +192,15 @@ Datum fetch(FunctionCallInfo fcinfo) {
   if (queues.names.count == 1) {
     ClaimStart start = claim_start_for(queues.names.values[0], false);
     bind_claim_key(start.floor, values + 4);
-    Oid types[8] = {TEXTARRAYOID, TEXTOID, INT4OID,        INTERVALOID,
+    Oid types[8] = {TEXTARRAYOID, TEXTOID,        INT4OID, INTERVALOID,
                     INT4OID,      TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID};
     plan = start.marked_jobs
                ? kept_plan(&claim_one_queue_plan, kClaimOneQueueSql, 8, types)
                : kept_plan(&claim_one_queue_unmarked_plan, kClaimOneQueueUnmarkedSql, 8, types);
   } else {
     bind_queue_floors(queues.names, values);
-    Oid types[8] = {TEXTARRAYOID, TEXTOID,             INT4OID,      INTERVALOID,
-                    INT4ARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID};
+    Oid types[8] = {TEXTARRAYOID,        TEXTOID,      INT4OID,       INTERVALOID, INT4ARRAYOID,
+                    TIMESTAMPTZARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID};
     plan = kept_plan(&claim_plan, kClaimSql, 8, types);
   }
   execute(plan, values, nullptr);

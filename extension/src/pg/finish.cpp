@@ -17,7 +17,7 @@ namespace sqlstate = core::sqlstate;
 
 // When a failed attempt of job j is tried again: read from the clock as the row is built,
 // so the requeued job is marked (claim_floor.h) only for its priority.
-#define BATON_RETRY_AT                                                                   \
+#define BATON_RETRY_AT                                                               \
   "pg_catalog.clock_timestamp() + baton.retry_delay(j.retry_backoff, j.retry_delay," \
   " j.retry_delay_max, j.attempts)"
 
@@ -40,7 +40,7 @@ namespace sqlstate = core::sqlstate;
 // it needs no status test. finish_many_v1 runs with hash joins, merge joins and
 // materialization off, so each input row probes the primary key (a parameterized nested
 // loop) whatever the statistics say: linear in the batch, never a scan of jobs.
-#define BATON_HELD                         \
+#define BATON_HELD                           \
   " j.id = i.id AND j.lease_token = i.token" \
   " AND j.lease_expires_at > pg_catalog.clock_timestamp()"
 #define BATON_AGAIN "(i.status = 'failed' AND i.retryable AND j.attempts < j.max_attempts)"

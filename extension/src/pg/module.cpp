@@ -1,10 +1,14 @@
 // The module's identity; the entry points live in one file per procedure family.
 #include "claim_floor.h"
 #include "postgres_headers.h"
+#include "relations.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
 
 void _PG_init(void);
-void _PG_init(void) { baton::pg::register_claim_floor_callbacks(); }
+void _PG_init(void) {
+  baton::pg::register_claim_floor_callbacks();
+  baton::pg::register_relation_cache_callback();
+}
 }

@@ -1,0 +1,17 @@
+// Reading a queue's row directly (an index probe, no SQL statement), for defer.
+#pragma once
+#include "postgres_headers.h"
+
+namespace baton::pg {
+
+struct QueueRow {
+  bool wake;            // notify is on and an idle worker listens now (await_work_v1)
+  bool keep_succeeded;  // copied into each job deferred
+};
+
+// Takes the jobs table's ROW EXCLUSIVE lock first (as the insert that follows would), so a
+// drop_queue_v1 in progress is waited for, then reads the queue under a snapshot taken
+// after it. False when the queue does not exist.
+bool read_queue_for_defer(Datum queue, QueueRow* row);
+
+}  // namespace baton::pg
