@@ -22,17 +22,19 @@ namespace sqlstate = core::sqlstate;
 // its rows through the primary key (id = ANY(ARRAY(...))) whatever the statistics say.
 // (Rows a walk locked but the merge dropped stay locked until commit; other claimers skip
 // them meanwhile, nothing else.)
-#define BATON_CLAIM(PICKED_IDS)                                                           \
-  " claimed AS ("                                                                         \
+#define BATON_CLAIM_SET                                                                   \
   "  UPDATE baton.jobs j SET status = 'running', attempts = j.attempts + 1, worker = $2," \
   "    lease_token = pg_catalog.gen_random_uuid(),"                                       \
   "    lease_expires_at = pg_catalog.clock_timestamp() + $4,"                             \
-  "    claimed_at = pg_catalog.clock_timestamp()"                                         \
-  "  WHERE j.id = ANY (ARRAY(" PICKED_IDS                                                 \
-  "))"                                                                                    \
-  "  RETURNING j.id, j.queue, j.task, j.args, j.attempts, j.max_attempts, j.priority,"    \
-  "    j.lease_token, j.lease_expires_at, j.run_at)"                                      \
-  " SELECT id, queue, task, args, attempts, max_attempts, priority, lease_token,"         \
+  "    claimed_at = pg_catalog.clock_timestamp()"
+#define BATON_CLAIM_RETURNING                                                         \
+  " RETURNING j.id, j.queue, j.task, j.args, j.attempts, j.max_attempts, j.priority," \
+  "   j.lease_token, j.lease_expires_at"
+#define BATON_CLAIM(PICKED_IDS)                                                   \
+  " claimed AS (" BATON_CLAIM_SET "  WHERE j.id = ANY (ARRAY(" PICKED_IDS         \
+  "))" BATON_CLAIM_RETURNING                                                      \
+  ", j.run_at)"                                                                   \
+  " SELECT id, queue, task, args, attempts, max_attempts, priority, lease_token," \
   "   lease_expires_at FROM claimed ORDER BY priority DESC, run_at, id"
 
 #define BATON_KEY(T) "(- " T ".priority), " T ".run_at, " T ".id"
@@ -58,6 +60,11 @@ constexpr const char* kClaimOneQueueSql = "WITH picked AS (" BATON_READY(
     "$1[1]", "$5", "$6", "$7", "$3") ")," BATON_CLAIM("SELECT picked.id FROM picked");
 // One queue where a probe just saw no marked job: the unmarked walk alone. (A marked job
 // committed since waits for the next claim, as it would had it committed a moment later.)
+// And for a single job (max_jobs 1, the common worker loop): no merge, no sort.
+constexpr const char* kClaimOneJobUnmarkedSql =
+    BATON_CLAIM_SET " WHERE j.id = (SELECT w.id FROM " BATON_WALK(
+        "$1[1]", "NOT c.marked AND (" BATON_KEY("c") ") >= ($5, $6, $7)",
+        "1") " AS w)" BATON_CLAIM_RETURNING;
 constexpr const char* kClaimOneQueueUnmarkedSql = "WITH" BATON_CLAIM("SELECT w.id FROM " BATON_WALK(
     "$1[1]", "NOT c.marked AND (" BATON_KEY("c") ") >= ($5, $6, $7)", "$3") " AS w");
 
@@ -80,6 +87,7 @@ constexpr int kMaxQueuesPerFetch = 100;
 SPIPlanPtr claim_plan = nullptr;
 SPIPlanPtr claim_one_queue_plan = nullptr;
 SPIPlanPtr claim_one_queue_unmarked_plan = nullptr;
+SPIPlanPtr claim_one_job_unmarked_plan = nullptr;
 SPIPlanPtr unknown_queues_plan = nullptr;
 
 // The last queue list found valid, by hash, and when. Workers pass the same list on every
@@ -194,9 +202,12 @@ Datum fetch(FunctionCallInfo fcinfo) {
     bind_claim_key(start.floor, values + 4);
     Oid types[8] = {TEXTARRAYOID, TEXTOID,        INT4OID, INTERVALOID,
                     INT4OID,      TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID};
-    plan = start.marked_jobs
-               ? kept_plan(&claim_one_queue_plan, kClaimOneQueueSql, 8, types)
-               : kept_plan(&claim_one_queue_unmarked_plan, kClaimOneQueueUnmarkedSql, 8, types);
+    if (start.marked_jobs)
+      plan = kept_plan(&claim_one_queue_plan, kClaimOneQueueSql, 8, types);
+    else if (PG_GETARG_INT32(2) == 1)
+      plan = kept_plan(&claim_one_job_unmarked_plan, kClaimOneJobUnmarkedSql, 8, types);
+    else
+      plan = kept_plan(&claim_one_queue_unmarked_plan, kClaimOneQueueUnmarkedSql, 8, types);
   } else {
     bind_queue_floors(queues.names, values);
     Oid types[8] = {TEXTARRAYOID,        TEXTOID,      INT4OID,       INTERVALOID, INT4ARRAYOID,
