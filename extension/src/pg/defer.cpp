@@ -129,7 +129,7 @@ void check_optional_label(FunctionCallInfo fcinfo, int n, const char* name) {
 // queue. Returns whether an idle worker listens.
 bool read_queue(FunctionCallInfo fcinfo, Datum* values, char* nulls) {
   QueueRow queue;
-  if (!read_queue_for_defer(PG_GETARG_DATUM(0), &queue)) fail_unknown_queue(fcinfo);
+  if (!lookup_queue_row(PG_GETARG_DATUM(0), &queue)) fail_unknown_queue(fcinfo);
   values[12] = BoolGetDatum(queue.keep_succeeded);
   nulls[12] = ' ';
   return queue.wake;

@@ -3,6 +3,8 @@
 #include "../core/error.h"
 #include "args.h"
 #include "boundary.h"
+#include "notify.h"
+#include "queue_row.h"
 #include "spi.h"
 
 extern "C" {
@@ -27,7 +29,8 @@ constexpr const char* kUnblockSql =
     "            ORDER BY b.id LIMIT 1)"
     "   FROM (SELECT DISTINCT u.lock FROM pg_catalog.unnest($1) AS u(lock)) AS l"
     "   WHERE NOT EXISTS (SELECT 1 FROM baton.jobs h WHERE h.lock = l.lock"
-    "                       AND h.status IN ('waiting', 'running'))))";
+    "                       AND h.status IN ('waiting', 'running'))))"
+    " RETURNING j.queue, j.run_at <= pg_catalog.clock_timestamp()";
 
 SPIPlanPtr unblock_plan = nullptr;
 
@@ -99,7 +102,19 @@ int64 unblock_locks(Datum keys_array) {
   lock_keys(keys, nulls, count);
   Oid types[1] = {TEXTARRAYOID};
   execute(kept_plan(&unblock_plan, kUnblockSql, 1, types), &keys_array, nullptr);
-  return static_cast<int64>(SPI_processed);
+  uint64 promoted = SPI_processed;
+  // A promoted job that is due wakes its queue's idle workers, as a defer would.
+  for (uint64 i = 0; i < promoted; ++i) {
+    bool isnull;
+    if (!DatumGetBool(result_value(static_cast<int>(i), 2, &isnull))) continue;
+    Datum queue = result_value(static_cast<int>(i), 1, &isnull);
+    QueueRow row;
+    if (lookup_queue_row(queue, &row) && row.wake) {
+      TextRef name = text_ref(DatumGetTextPP(queue));
+      notify_queue(name.data, name.len);
+    }
+  }
+  return static_cast<int64>(promoted);
 }
 
 bool collect_locks(int col, Datum* array) {

@@ -16,7 +16,7 @@ extern "C" {
 
 namespace baton::pg {
 
-bool read_queue_for_defer(Datum queue, QueueRow* row) {
+bool lookup_queue_row(Datum queue, QueueRow* row) {
   const BatonRelations& rel = baton_relations();
   LockRelationOid(rel.jobs, RowExclusiveLock);
   Relation queues = table_open(rel.queues, AccessShareLock);

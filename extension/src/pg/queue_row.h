@@ -1,4 +1,4 @@
-// Reading a queue's row directly (an index probe, no SQL statement), for defer.
+// Reading a queue's row directly (an index probe, no SQL statement): defer and unblock.
 #pragma once
 #include "postgres_headers.h"
 
@@ -12,6 +12,6 @@ struct QueueRow {
 // Takes the jobs table's ROW EXCLUSIVE lock first (as the insert that follows would), so a
 // drop_queue_v1 in progress is waited for, then reads the queue under a snapshot taken
 // after it. False when the queue does not exist.
-bool read_queue_for_defer(Datum queue, QueueRow* row);
+bool lookup_queue_row(Datum queue, QueueRow* row);
 
 }  // namespace baton::pg
