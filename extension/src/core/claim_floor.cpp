@@ -35,6 +35,10 @@ const FloorCache::Slot* FloorCache::find(const char* queue, std::size_t len) con
   return nullptr;
 }
 
+FloorCache::Slot* FloorCache::find(const char* queue, std::size_t len) {
+  return const_cast<Slot*>(static_cast<const FloorCache*>(this)->find(queue, len));
+}
+
 ClaimKey FloorCache::floor(const char* queue, std::size_t len, int64_t now) const {
   const Slot* slot = find(queue, len);
   if (slot == nullptr || now - slot->walked_from_front_at >= kFullWalkEveryUs ||
@@ -46,7 +50,7 @@ ClaimKey FloorCache::floor(const char* queue, std::size_t len, int64_t now) cons
 void FloorCache::store(const char* queue, std::size_t len, const ClaimKey& floor, bool from_front,
                        int64_t now) {
   if (len > kNameMax) return;  // longer than any queue name: not cached
-  Slot* slot = const_cast<Slot*>(find(queue, len));
+  Slot* slot = find(queue, len);
   if (slot == nullptr) {
     slot = &slots_[0];
     for (Slot& candidate : slots_) {

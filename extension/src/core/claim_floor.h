@@ -77,6 +77,7 @@ class FloorCache {
     int64_t walked_from_front_at = 0;
   };
   const Slot* find(const char* queue, std::size_t len) const;
+  Slot* find(const char* queue, std::size_t len);
   Slot slots_[kSlots];
 };
 

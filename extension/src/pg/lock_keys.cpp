@@ -103,16 +103,21 @@ int64 unblock_locks(Datum keys_array) {
   Oid types[1] = {TEXTARRAYOID};
   execute(kept_plan(&unblock_plan, kUnblockSql, 1, types), &keys_array, nullptr);
   uint64 promoted = SPI_processed;
-  // A promoted job that is due wakes its queue's idle workers, as a defer would.
+  // A promoted job that is due wakes its queue's idle workers, as a defer would. A
+  // queue's row is not read again for the promotion right after (promotions of one call
+  // usually share a queue).
+  TextRef checked{nullptr, 0};
   for (uint64 i = 0; i < promoted; ++i) {
     bool isnull;
     if (!DatumGetBool(result_value(static_cast<int>(i), 2, &isnull))) continue;
     Datum queue = result_value(static_cast<int>(i), 1, &isnull);
+    TextRef name = text_ref(DatumGetTextPP(queue));
+    if (checked.data != nullptr && checked.len == name.len &&
+        memcmp(checked.data, name.data, name.len) == 0)
+      continue;
+    checked = name;
     QueueRow row;
-    if (lookup_queue_row(queue, &row) && row.wake) {
-      TextRef name = text_ref(DatumGetTextPP(queue));
-      notify_queue(name.data, name.len);
-    }
+    if (lookup_queue_row(queue, &row) && row.wake) notify_queue(name.data, name.len);
   }
   return static_cast<int64>(promoted);
 }
