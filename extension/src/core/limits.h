@@ -20,5 +20,6 @@ inline constexpr double kLeaseMaxSeconds = 7.0 * 86400;
 inline constexpr int kFetchMax = 1000;
 inline constexpr int kBulkMax = 10000;
 inline constexpr int64_t kJsonMaxBytes = 1 << 20;  // args and results: 1 MiB
+inline constexpr int kErrorTextMax = 16384;        // characters of an error kept
 
 }  // namespace baton::core::limits

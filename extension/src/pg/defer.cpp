@@ -9,10 +9,15 @@
 #include "boundary.h"
 #include "int64_order.h"
 #include "job_options.h"
+#include "jobs_write.h"
 #include "lock_keys.h"
 #include "notify.h"
 #include "queue_row.h"
 #include "spi.h"
+
+extern "C" {
+#include "commands/sequence.h"
+}
 
 namespace baton::pg {
 namespace {
@@ -149,6 +154,66 @@ uint64 finish_insert(FunctionCallInfo fcinfo, bool wake) {
   return SPI_processed;
 }
 
+// The jsonb '[]' a new job's events start with, built once per backend.
+Datum empty_events() {
+  static Datum events = (Datum)0;  // a pointer into TopMemoryContext: trivially destructible
+  if (events == (Datum)0) {
+    MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+    events = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+    MemoryContextSwitchTo(old);
+  }
+  return events;
+}
+
+// The direct path (jobs_layout.h) of a job without a lock or queueing lock: the row the
+// plain insert statement would write. Returns the id; *due says whether it is due now.
+int64 defer_plain_directly(const JobsLayout* layout, FunctionCallInfo fcinfo, const JobOptions& o,
+                           Datum keep_succeeded, bool* due) {
+  require_table_rights(layout->jobs, ACL_INSERT | ACL_SELECT);
+  JobRow row;
+  int64 id = nextval_internal(layout->job_id_seq, true);
+  // run_at from the clock as the row is built (claim_floor.h); marked as BATON_MARKED says.
+  TimestampTz clock = GetCurrentTimestamp();
+  TimestampTz run_at = clock;
+  if (!o.run_at_null)
+    run_at = DatumGetTimestampTz(o.run_at);
+  else if (!o.delay_null)
+    run_at = DatumGetTimestampTz(
+        DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(clock), o.delay));
+  bool marked = DatumGetInt32(o.priority) > 0 || (!o.run_at_null && run_at < clock);
+  job_value(&row, kJobId) = Int64GetDatum(id);
+  job_value(&row, kJobQueue) = PG_GETARG_DATUM(0);
+  job_value(&row, kJobTask) = PG_GETARG_DATUM(1);
+  job_value(&row, kJobArgs) = PointerGetDatum(PG_GETARG_JSONB_P(2));
+  job_value(&row, kJobPriority) = o.priority;
+  job_value(&row, kJobRunAt) = TimestampTzGetDatum(run_at);
+  job_value(&row, kJobStatus) = ObjectIdGetDatum(layout->waiting);
+  job_value(&row, kJobMarked) = BoolGetDatum(marked);
+  job_value(&row, kJobAttempts) = Int32GetDatum(0);
+  job_value(&row, kJobMaxAttempts) = o.max_attempts;
+  job_value(&row, kJobRetryBackoff) = o.retry_backoff;
+  job_value(&row, kJobRetryDelay) = o.retry_delay;
+  job_value(&row, kJobRetryDelayMax) = o.retry_delay_max;
+  set_job_null(&row, kJobLock);
+  set_job_null(&row, kJobQueueingLock);
+  set_job_null(&row, kJobWorker);
+  set_job_null(&row, kJobLeaseToken);
+  set_job_null(&row, kJobLeaseExpiresAt);
+  job_value(&row, kJobAbortRequested) = BoolGetDatum(false);
+  job_value(&row, kJobKeepSucceeded) = keep_succeeded;
+  set_job_null(&row, kJobLastError);
+  job_value(&row, kJobDeferredAt) = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+  set_job_null(&row, kJobClaimedAt);
+  job_value(&row, kJobEvents) = empty_events();
+  JobsTable table;
+  open_jobs_table(layout, &table);
+  insert_job(&table, &row);
+  close_jobs_table(&table);
+  CommandCounterIncrement();
+  *due = run_at <= GetCurrentTimestamp();
+  return id;
+}
+
 Datum defer_one(FunctionCallInfo fcinfo) {
   JobOptions options = read_job_options(fcinfo);
   require_arg(fcinfo, 2, "args");
@@ -164,6 +229,17 @@ Datum defer_one(FunctionCallInfo fcinfo) {
   bool unique = !PG_ARGISNULL(11);
   if (!PG_ARGISNULL(10)) lock_keys(&values[10], nullptr, 1);
   bool wake = read_queue(fcinfo, values, nulls);
+
+  const JobsLayout* layout = unique || !PG_ARGISNULL(10) ? nullptr : lock_jobs_for_direct_write();
+  if (layout != nullptr) {
+    bool due;
+    int64 id = defer_plain_directly(layout, fcinfo, options, values[12], &due);
+    if (wake && due) {
+      TextRef queue = text_arg(fcinfo, 0);
+      notify_queue(queue.data, queue.len);
+    }
+    PG_RETURN_INT64(id);
+  }
 
   spi_begin();
   SPIPlanPtr plan;

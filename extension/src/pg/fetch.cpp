@@ -4,7 +4,9 @@
 #include "../core/validate.h"
 #include "args.h"
 #include "boundary.h"
+#include "claim_direct.h"
 #include "claim_floor.h"
+#include "jobs_write.h"
 #include "reap.h"
 #include "spi.h"
 
@@ -109,6 +111,7 @@ uint64 fnv1a(const char* data, std::size_t len) {
 struct QueueList {
   uint64 hash;  // for the validity cache
   ArrayArg names;
+  ClaimStart start;  // of a single queue, once raised
 };
 
 // Checks every name of the queues argument.
@@ -125,7 +128,7 @@ QueueList check_queue_names(FunctionCallInfo fcinfo) {
     core::validate_queue_name("queue", name.data, name.len);
     hash = hash * 31 + fnv1a(name.data, name.len);
   }
-  return QueueList{hash, queues};
+  return QueueList{hash, queues, ClaimStart{core::kLowestClaimKey, true}};
 }
 
 bool same_text(Datum a, Datum b) {
@@ -161,9 +164,14 @@ void bind_queue_floors(const ArrayArg& names, Datum* values) {
   values[6] = PointerGetDatum(construct_array(id, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
+bool queue_check_due(uint64 hash) {
+  return hash != checked_queues_hash ||
+         GetCurrentTimestamp() - checked_queues_at >= kQueueCheckInterval;
+}
+
 void check_queues_exist(Datum queues, uint64 hash) {
+  if (!queue_check_due(hash)) return;
   TimestampTz now = GetCurrentTimestamp();
-  if (hash == checked_queues_hash && now - checked_queues_at < kQueueCheckInterval) return;
   Oid types[1] = {TEXTARRAYOID};
   execute(kept_plan(&unknown_queues_plan, kUnknownQueuesSql, 1, types), &queues, nullptr);
   if (SPI_processed > 0) {
@@ -188,17 +196,37 @@ Datum fetch(FunctionCallInfo fcinfo) {
   InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
-  spi_begin();
-  check_queues_exist(PG_GETARG_DATUM(0), queues.hash);
-  reap_expired_now_and_then();
+  // The queue check and the reap run only now and then; SPI is entered only for them or
+  // for the claim statements.
+  bool spi = false;
+  if (queue_check_due(queues.hash) || reap_due()) {
+    spi_begin();
+    spi = true;
+    check_queues_exist(PG_GETARG_DATUM(0), queues.hash);
+    reap_expired_now_and_then();
+  }
   // Due means due by the clock now: defers read run_at from the clock too, so a job deferred
   // earlier in this statement or transaction is due (statement_timestamp() would not do).
   Datum values[8] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
                      PG_GETARG_DATUM(3)};
   values[7] = TimestampTzGetDatum(GetCurrentTimestamp());
-  SPIPlanPtr plan;
   if (queues.names.count == 1) {
     ClaimStart start = claim_start_for(queues.names.values[0], false);
+    const JobsLayout* layout = start.marked_jobs ? nullptr : lock_jobs_for_direct_write();
+    if (layout != nullptr) {
+      ClaimRequest request{
+          queues.names.values[0], start.floor, DatumGetTimestampTz(values[7]), values[1],
+          PG_GETARG_INT32(2),     values[3]};
+      claim_directly(layout, request, rsinfo);
+      if (spi) spi_end();
+      return (Datum)0;
+    }
+    queues.start = start;
+  }
+  if (!spi) spi_begin();
+  SPIPlanPtr plan;
+  if (queues.names.count == 1) {
+    const ClaimStart& start = queues.start;
     bind_claim_key(start.floor, values + 4);
     Oid types[8] = {TEXTARRAYOID, TEXTOID,        INT4OID, INTERVALOID,
                     INT4OID,      TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID};

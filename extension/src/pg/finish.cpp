@@ -5,9 +5,17 @@
 #include "args.h"
 #include "boundary.h"
 #include "int64_order.h"
+#include "jobs_write.h"
 #include "lease_check.h"
 #include "lock_keys.h"
 #include "spi.h"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "utils/fmgroids.h"
+#include "utils/snapmgr.h"
+}
 
 namespace baton::pg {
 namespace {
@@ -158,6 +166,75 @@ void run_finish(const Datum* values, const char* nulls, bool any_failed) {
             nulls);
 }
 
+bool same_uuid(Datum a, Datum b) {
+  return memcmp(DatumGetUUIDP(a)->data, DatumGetUUIDP(b)->data, UUID_LEN) == 0;
+}
+
+// The job's version under a fresh snapshot, by its primary key: false when there is none.
+bool find_job(JobsTable* table, Snapshot snapshot, Datum job_id, TupleTableSlot* slot) {
+  Relation pkey = job_index(table, kIdxPkey);
+  ScanKeyData key;
+  ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid, InvalidOid, F_INT8EQ,
+                         job_id);
+  IndexScanDesc scan = index_beginscan(table->heap, pkey, snapshot, 1, 0);
+  index_rescan(scan, &key, 1, nullptr, 0);
+  bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+  index_endscan(scan);
+  return found;
+}
+
+// The direct path (jobs_layout.h) of a finish that moves the job out of baton.jobs, the
+// same change as kMoveOneSql. Only the plain case: the job is held under the token as the
+// snapshot shows it and nobody changed it since. Anything else (a wrong token, a retry, a
+// concurrent change) returns false without a write, and the SQL statements decide, with
+// their errors. A lock the job had is stored in *lock (else null) for the caller's unblock.
+bool move_one_directly(const JobsLayout* layout, FunctionCallInfo fcinfo, core::FinishStatus status,
+                       bool retryable, const char** outcome, Datum* lock) {
+  require_table_rights(layout->jobs, ACL_DELETE | ACL_SELECT);
+  require_table_rights(layout->jobs_finished, ACL_INSERT);
+  JobsTable table;
+  open_jobs_table(layout, &table);
+  Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
+  TupleTableSlot* slot = table_slot_create(table.heap, nullptr);
+  JobRow row;
+  bool moved = false;
+  if (find_job(&table, snapshot, PG_GETARG_DATUM(0), slot)) {
+    read_job(slot, &row);
+    bool held = !row.isnull[kJobLeaseToken - 1] &&
+                same_uuid(row.values[kJobLeaseToken - 1], PG_GETARG_DATUM(1)) &&
+                DatumGetTimestampTz(row.values[kJobLeaseExpiresAt - 1]) > GetCurrentTimestamp();
+    bool again = status == core::FinishStatus::kFailed && retryable &&
+                 DatumGetInt32(row.values[kJobAttempts - 1]) <
+                     DatumGetInt32(row.values[kJobMaxAttempts - 1]);
+    if (held && !again && delete_job_if_unchanged(&table, &slot->tts_tid)) {
+      Oid final_status = status == core::FinishStatus::kSucceeded   ? layout->succeeded
+                         : status == core::FinishStatus::kCancelled ? layout->cancelled
+                                                                    : layout->dead;
+      *outcome = status == core::FinishStatus::kSucceeded   ? "succeeded"
+                 : status == core::FinishStatus::kCancelled ? "cancelled"
+                                                            : "dead";
+      if (final_status != layout->succeeded || DatumGetBool(row.values[kJobKeepSucceeded - 1])) {
+        bool no_error = PG_ARGISNULL(4);
+        Datum error = no_error ? (Datum)0
+                               : DirectFunctionCall2(text_left, PG_GETARG_DATUM(4),
+                                                     Int32GetDatum(limits::kErrorTextMax));
+        insert_finished_job(layout, &row, final_status,
+                            PG_ARGISNULL(3) ? (Datum)0 : PG_GETARG_DATUM(3), PG_ARGISNULL(3), error,
+                            no_error);
+      }
+      *lock = row.isnull[kJobLock - 1]
+                  ? (Datum)0
+                  : PointerGetDatum(DatumGetTextPCopy(row.values[kJobLock - 1]));
+      moved = true;
+    }
+  }
+  ExecDropSingleTupleTableSlot(slot);
+  UnregisterSnapshot(snapshot);
+  close_jobs_table(&table);
+  if (moved) CommandCounterIncrement();
+  return moved;
+}
+
 Datum finish_one(FunctionCallInfo fcinfo) {
   require_arg(fcinfo, 0, "job_id");
   if (PG_ARGISNULL(1))
@@ -169,6 +246,19 @@ Datum finish_one(FunctionCallInfo fcinfo) {
   if (!PG_ARGISNULL(3)) check_jsonb("result", PG_GETARG_JSONB_P(3), false);
   require_arg(fcinfo, 5, "retryable");
   bool retryable = PG_GETARG_BOOL(5);
+
+  const JobsLayout* layout = lock_jobs_for_direct_write();
+  const char* moved_as = nullptr;
+  Datum lock = (Datum)0;
+  if (layout != nullptr && move_one_directly(layout, fcinfo, status, retryable, &moved_as, &lock)) {
+    if (lock != (Datum)0) {
+      // The job was its lock's head: the next one of the lock may start.
+      spi_begin();
+      unblock_locks(PointerGetDatum(construct_array(&lock, 1, TEXTOID, -1, false, TYPALIGN_INT)));
+      spi_end();
+    }
+    PG_RETURN_TEXT_P(cstring_to_text(moved_as));
+  }
 
   spi_begin();
   bool held;

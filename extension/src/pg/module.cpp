@@ -1,5 +1,6 @@
 // The module's identity; the entry points live in one file per procedure family.
 #include "claim_floor.h"
+#include "jobs_layout.h"
 #include "postgres_headers.h"
 #include "relations.h"
 
@@ -10,5 +11,6 @@ void _PG_init(void);
 void _PG_init(void) {
   baton::pg::register_claim_floor_callbacks();
   baton::pg::register_relation_cache_callback();
+  baton::pg::define_direct_access_setting();
 }
 }

@@ -90,6 +90,10 @@ int64 reap_expired(int32 max_jobs) {
   return reaped;
 }
 
+bool reap_due() {
+  return GetCurrentTimestamp() - last_reap >= USECS_PER_SEC;
+}
+
 void reap_expired_now_and_then() {
   TimestampTz now = GetCurrentTimestamp();
   if (now - last_reap < USECS_PER_SEC) return;

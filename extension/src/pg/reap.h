@@ -11,5 +11,7 @@ int64 reap_expired(int32 max_jobs);
 // Reaps at most once a second per backend, so fetch_v1 recovers stuck jobs whenever any
 // worker polls without paying the probe on every call of a busy worker.
 void reap_expired_now_and_then();
+// Whether reap_expired_now_and_then() would reap now.
+bool reap_due();
 
 }  // namespace baton::pg

@@ -6,14 +6,22 @@ extern "C" {
 
 namespace baton::pg {
 
-void spi_begin() {
-  SPI_connect();
+void push_fixed_search_path() {
   OverrideSearchPath path{NIL, true, false, 0};  // copied by the push
   PushOverrideSearchPath(&path);
 }
 
-void spi_end() {
+void pop_fixed_search_path() {
   PopOverrideSearchPath();
+}
+
+void spi_begin() {
+  SPI_connect();
+  push_fixed_search_path();
+}
+
+void spi_end() {
+  pop_fixed_search_path();
   SPI_finish();
 }
 

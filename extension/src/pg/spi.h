@@ -12,6 +12,10 @@ namespace baton::pg {
 void spi_begin();
 void spi_end();
 
+// The same fixed search path without SPI, for direct catalog and table access.
+void push_fixed_search_path();
+void pop_fixed_search_path();
+
 // Returns *slot, preparing and keeping the plan on first use. Forces a generic plan: the
 // statements are written (and the calling functions' planner settings chosen) so that the
 // generic plan is the right one, and re-planning per call is the cost we exist to avoid.
