@@ -144,11 +144,13 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.jobs_finished', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.job_id_seq', '');
 
 -- ---------------------------------------------------------------------------------------
--- The hot path, in C++ (baton.so). Kept SPI plans; the planner settings pin every
--- statement to its index however the statistics look (an emptied table must not teach a
--- kept plan to scan sequentially). These functions fix their search path in C, around
--- their statements (pg_catalog only, see spi_begin() in extension/src/pg/spi.cpp), rather
--- than with a SET clause, which would cost a GUC change per call.
+-- The hot path, in C++ (baton.so). defer_v1, fetch_v1 and finish_v1 write the tables
+-- directly in their common cases (extension/src/pg/jobs_layout.h); every statement they
+-- and the others run is a kept SPI plan, pinned to its index however the statistics look
+-- (an emptied table must not teach a kept plan to scan sequentially). The C functions fix
+-- their search path and those planner settings in C, around their statements (see
+-- spi_begin() in extension/src/pg/spi.cpp): a SET clause costs a GUC change on every call,
+-- also of the calls that run no statement. The others keep SET clauses for the settings.
 -- ---------------------------------------------------------------------------------------
 CREATE FUNCTION @extschema@.retry_delay(retry_backoff text, retry_delay interval,
                                         retry_delay_max interval, attempts integer)
@@ -171,8 +173,6 @@ CREATE FUNCTION @extschema@.defer_v1(
     queueing_lock   text DEFAULT NULL)
   RETURNS bigint
   LANGUAGE c VOLATILE
-  SET enable_seqscan = off
-  SET enable_bitmapscan = off
   AS 'MODULE_PATHNAME', 'baton_defer_v1';
 
 CREATE FUNCTION @extschema@.defer_many_v1(
@@ -203,8 +203,6 @@ CREATE FUNCTION @extschema@.fetch_v1(
                  max_attempts integer, priority integer, lease_token uuid,
                  lease_expires_at timestamptz)
   LANGUAGE c VOLATILE ROWS 10
-  SET enable_seqscan = off
-  SET enable_bitmapscan = off
   AS 'MODULE_PATHNAME', 'baton_fetch_v1';
 
 CREATE FUNCTION @extschema@.finish_v1(
@@ -216,8 +214,6 @@ CREATE FUNCTION @extschema@.finish_v1(
     retryable   boolean DEFAULT true)
   RETURNS text
   LANGUAGE c VOLATILE
-  SET enable_seqscan = off
-  SET enable_bitmapscan = off
   AS 'MODULE_PATHNAME', 'baton_finish_v1';
 
 CREATE FUNCTION @extschema@.finish_many_v1(
@@ -267,6 +263,14 @@ CREATE FUNCTION @extschema@._unblock(locks text[])
   SET enable_seqscan = off
   SET enable_bitmapscan = off
   AS 'MODULE_PATHNAME', 'baton_unblock';
+
+-- Whether this session's hot functions write baton.jobs directly (true) or through SQL
+-- statements (false: the tables differ from what the library knows, for example a user's
+-- trigger, or baton.direct_access is off). Both give the same results. Internal.
+CREATE FUNCTION @extschema@._direct_path_active()
+  RETURNS boolean
+  LANGUAGE c VOLATILE
+  AS 'MODULE_PATHNAME', 'baton_direct_path_active';
 
 CREATE FUNCTION @extschema@.reap_v1(max_jobs integer DEFAULT 1000)
   RETURNS integer

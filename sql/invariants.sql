@@ -21,3 +21,11 @@ SELECT count(*) AS bad_histories FROM (
 -- claims find it through jobs_marked_idx (CONTRIBUTING.md, "Claim floors").
 SELECT count(*) AS unmarked_high_priority FROM baton.jobs
  WHERE status = 'waiting' AND priority > 0 AND NOT marked;
+-- Every index of both tables holds exactly the entries its table's rows need (amcheck,
+-- heapallindexed): the direct path writes index entries itself (jobs_write.cpp).
+CREATE EXTENSION IF NOT EXISTS amcheck;
+SELECT c.relname AS index, bt_index_check(c.oid, true)::text = '' AS checked
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+ WHERE i.indrelid IN ('baton.jobs'::regclass, 'baton.jobs_finished'::regclass)
+   AND a.amname = 'btree'
+ ORDER BY 1;

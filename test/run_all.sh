@@ -8,7 +8,12 @@ cd "$(dirname "$0")/.."
 
 PGXS_DIR=$(dirname "$(pg_config --pgxs)")/..
 PG_REGRESS=$PGXS_DIR/test/regress/pg_regress
-REGRESS_TESTS=(setup defer fetch finish admin errors roles hot_path claim_floor search_path invariants)
+REGRESS_TESTS=(setup defer fetch finish admin errors roles hot_path claim_floor search_path
+  direct_path invariants)
+# The same suite with the direct path off proves the SQL statements that serve every case
+# the direct path leaves to them (direct_path itself compares both paths).
+SQL_PATH_TESTS=(setup defer fetch finish admin errors roles hot_path claim_floor search_path
+  invariants)
 
 start_server
 mkdir -p build
@@ -19,6 +24,14 @@ rm -rf build/regress && mkdir -p build/regress
 if ! "$PG_REGRESS" --inputdir=. --outputdir=build/regress --dbname=baton_regress \
     "${REGRESS_TESTS[@]}"; then
   cat build/regress/regression.diffs || true
+  failed=1
+fi
+
+echo "== pg_regress with baton.direct_access = off: ${SQL_PATH_TESTS[*]}"
+rm -rf build/regress_sql && mkdir -p build/regress_sql
+if ! PGOPTIONS="-c baton.direct_access=off" "$PG_REGRESS" --inputdir=. \
+    --outputdir=build/regress_sql --dbname=baton_regress_sql "${SQL_PATH_TESTS[@]}"; then
+  cat build/regress_sql/regression.diffs || true
   failed=1
 fi
 

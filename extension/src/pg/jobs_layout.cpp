@@ -1,11 +1,14 @@
 #include "jobs_layout.h"
 
+#include "boundary.h"
+#include "relations.h"
 #include "spi.h"
 
 extern "C" {
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_enum.h"
+#include "storage/lmgr.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
@@ -247,3 +250,17 @@ void define_direct_access_setting() {
 }
 
 }  // namespace baton::pg
+
+namespace baton::pg {
+namespace {
+
+// baton._direct_path_active(): whether this backend's hot functions use the direct path.
+Datum direct_path_active(FunctionCallInfo fcinfo) {
+  LockRelationOid(baton_relations().jobs, AccessShareLock);
+  PG_RETURN_BOOL(direct_jobs_layout() != nullptr);
+}
+
+}  // namespace
+}  // namespace baton::pg
+
+BATON_ENTRY(baton_direct_path_active, baton::pg::direct_path_active)

@@ -3,6 +3,7 @@
 #include "jobs_layout.h"
 #include "postgres_headers.h"
 #include "relations.h"
+#include "spi.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -12,5 +13,6 @@ void _PG_init(void) {
   baton::pg::register_claim_floor_callbacks();
   baton::pg::register_relation_cache_callback();
   baton::pg::define_direct_access_setting();
+  baton::pg::register_spi_callbacks();
 }
 }

@@ -2,6 +2,7 @@
 
 extern "C" {
 #include "catalog/namespace.h"
+#include "utils/guc.h"
 }
 
 namespace baton::pg {
@@ -15,12 +16,45 @@ void pop_fixed_search_path() {
   PopOverrideSearchPath();
 }
 
+namespace {
+// The GUC nest level of each open spi_begin(), innermost last; trivially destructible.
+constexpr int kMaxSpiDepth = 16;
+int spi_levels[kMaxSpiDepth];
+int spi_depth = 0;
+
+void on_transaction_end(XactEvent event, void*) {
+  // An ERROR unwinds SPI and the settings without spi_end(); start afresh.
+  if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) spi_depth = 0;
+}
+
+void on_subtransaction_end(SubXactEvent event, SubTransactionId, SubTransactionId, void*) {
+  if (event == SUBXACT_EVENT_ABORT_SUB) spi_depth = 0;
+}
+}  // namespace
+
+void register_spi_callbacks() {
+  RegisterXactCallback(on_transaction_end, nullptr);
+  RegisterSubXactCallback(on_subtransaction_end, nullptr);
+}
+
 void spi_begin() {
   SPI_connect();
   push_fixed_search_path();
+  // The planner settings that keep every statement on its index, for the statements run
+  // until spi_end() (and any re-planning of their kept plans): the hot functions carry no
+  // SET clause for them, so the direct path pays nothing for them.
+  int level = NewGUCNestLevel();
+  if (spi_depth < kMaxSpiDepth) spi_levels[spi_depth] = level;
+  ++spi_depth;
+  set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                    false);
+  set_config_option("enable_bitmapscan", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+                    0, false);
 }
 
 void spi_end() {
+  --spi_depth;
+  if (spi_depth >= 0 && spi_depth < kMaxSpiDepth) AtEOXact_GUC(true, spi_levels[spi_depth]);
   pop_fixed_search_path();
   SPI_finish();
 }

@@ -9,8 +9,11 @@ namespace baton::pg {
 // caller's search_path, and kept plans never see a different path (no re-planning). This
 // is the hot functions' "fixed search_path": a SET clause would cost a GUC change and two
 // search-path recomputations per call. An ERROR unwinds both (transaction abort).
+// spi_begin() also turns enable_seqscan and enable_bitmapscan off until spi_end().
 void spi_begin();
 void spi_end();
+// Installs the transaction callbacks that reset the nesting after an error (_PG_init).
+void register_spi_callbacks();
 
 // The same fixed search path without SPI, for direct catalog and table access.
 void push_fixed_search_path();
