@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every suite that needs a server against one throwaway PostgreSQL 15 (see
-# test/lib/server.sh): pg_regress (sql/, expected/), the isolation specs and the stress
-# test. Assumes `make install` has put the current build into the system PostgreSQL.
+# test/lib/server.sh): pg_regress (sql/, expected/), the isolation specs, the stress
+# test, the upgrade suite (test/upgrade/run.sh) and the upgrade under load. Assumes `make install` has put the current build into the system PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib/server.sh
@@ -40,6 +40,12 @@ test/isolation/run.sh || failed=1
 
 echo "== stress test"
 test/stress/run.sh || failed=1
+
+echo "== upgrades: contracts, catalogs, dump and restore, a too-old library"
+test/upgrade/run.sh || failed=1
+
+echo "== upgrade under load"
+test/stress/run_upgrade.sh || failed=1
 
 if [ "$failed" != 0 ]; then
   echo "FAILED (server log follows)"; tail -50 "$BATON_PG_DIR/server.log"

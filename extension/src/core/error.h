@@ -19,6 +19,7 @@ inline constexpr const char* kWrongState = "55000";        // object_not_in_prer
 inline constexpr const char* kUniqueViolation = "23505";   // unique_violation
 inline constexpr const char* kProgramLimit = "54000";      // program_limit_exceeded
 inline constexpr const char* kLeaseLost = "QB001";         // baton: lease lost / fencing
+inline constexpr const char* kLibraryTooOld = "QB002";     // baton: SQL newer than the library
 inline constexpr const char* kInternal = "XX000";          // internal_error
 }  // namespace sqlstate
 

@@ -75,14 +75,30 @@ void claim_row(const JobsLayout* layout, JobRow* row, const ClaimRequest& reques
   job_value(row, kJobClaimedAt) = TimestampTzGetDatum(clock);
 }
 
-// fetch_v1's output columns.
-void emit(ReturnSetInfo* rsinfo, const JobRow* row) {
-  const Datum* v = row->values;
-  Datum out[9] = {v[kJobId - 1],       v[kJobQueue - 1],      v[kJobTask - 1],
-                  v[kJobArgs - 1],     v[kJobAttempts - 1],   v[kJobMaxAttempts - 1],
-                  v[kJobPriority - 1], v[kJobLeaseToken - 1], v[kJobLeaseExpiresAt - 1]};
-  bool nulls[9] = {false, false, false, false, false, false, false, false, false};
+// The output columns of fetch_v2, in order; fetch_v1 returns the first nine.
+constexpr JobColumn kFetchColumnOf[kFetchColumns] = {
+    kJobId,       kJobQueue,      kJobTask,           kJobArgs, kJobAttempts,   kJobMaxAttempts,
+    kJobPriority, kJobLeaseToken, kJobLeaseExpiresAt, kJobLock, kJobDeferredAt, kJobLastError};
+
+void emit(ReturnSetInfo* rsinfo, const JobRow* row, int columns) {
+  Datum out[kFetchColumns];
+  bool nulls[kFetchColumns];
+  for (int c = 0; c < columns; ++c) {
+    out[c] = row->values[kFetchColumnOf[c] - 1];
+    nulls[c] = row->isnull[kFetchColumnOf[c] - 1];
+  }
   tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, nulls);
+}
+
+// fetch_v2's task filter, checked on the version the walk found (a job's task never
+// changes), before the row is locked.
+bool wanted_task(const ClaimRequest& request, TupleTableSlot* seen) {
+  if (request.tasks == nullptr) return true;
+  bool isnull;
+  Datum task = slot_getattr(seen, kJobTask, &isnull);
+  for (int i = 0; i < request.task_count; ++i)
+    if (same_text(task, request.tasks[i])) return true;
+  return false;
 }
 
 }  // namespace
@@ -103,12 +119,13 @@ int claim_directly(const JobsLayout* layout, const ClaimRequest& request, Return
   JobRow row;
   while (claimed < request.max_jobs && index_getnext_slot(scan, ForwardScanDirection, seen)) {
     bool traversed;
+    if (!wanted_task(request, seen)) continue;
     if (!lock_job(&table, &seen->tts_tid, snapshot, held, true, &traversed)) continue;
     read_job(held, &row);
     if (traversed && !still_claimable(layout, &row, request)) continue;
     claim_row(layout, &row, request);
     update_job(&table, held, &row);
-    emit(rsinfo, &row);
+    emit(rsinfo, &row, request.columns);
     ++claimed;
   }
   index_endscan(scan);

@@ -7,6 +7,7 @@
 #include "claim_direct.h"
 #include "claim_floor.h"
 #include "jobs_write.h"
+#include "queue_row.h"
 #include "reap.h"
 #include "spi.h"
 
@@ -29,23 +30,26 @@ namespace sqlstate = core::sqlstate;
   "    lease_token = pg_catalog.gen_random_uuid(),"                                       \
   "    lease_expires_at = pg_catalog.clock_timestamp() + $4,"                             \
   "    claimed_at = pg_catalog.clock_timestamp()"
+// The columns of fetch_v2; fetch_v1 returns the first nine.
 #define BATON_CLAIM_RETURNING                                                         \
   " RETURNING j.id, j.queue, j.task, j.args, j.attempts, j.max_attempts, j.priority," \
-  "   j.lease_token, j.lease_expires_at"
+  "   j.lease_token, j.lease_expires_at, j.lock, j.deferred_at, j.last_error"
 #define BATON_CLAIM(PICKED_IDS)                                                   \
   " claimed AS (" BATON_CLAIM_SET "  WHERE j.id = ANY (ARRAY(" PICKED_IDS         \
   "))" BATON_CLAIM_RETURNING                                                      \
   ", j.run_at)"                                                                   \
   " SELECT id, queue, task, args, attempts, max_attempts, priority, lease_token," \
-  "   lease_expires_at FROM claimed ORDER BY priority DESC, run_at, id"
+  "   lease_expires_at, lock, deferred_at, last_error"                            \
+  " FROM claimed ORDER BY priority DESC, run_at, id"
 
 #define BATON_KEY(T) "(- " T ".priority), " T ".run_at, " T ".id"
 
-// One walk: the due waiting jobs of QUEUE that satisfy EXTRA, in claim order.
+// One walk: the due waiting jobs of QUEUE that satisfy EXTRA, in claim order; $9 is
+// fetch_v2's task filter (NULL: every task).
 #define BATON_WALK(QUEUE, EXTRA, LIMIT)                                       \
   "(SELECT c.id, (- c.priority) AS np, c.run_at, c.id AS i FROM baton.jobs c" \
   " WHERE c.queue = " QUEUE " AND c.status = 'waiting' AND " EXTRA            \
-  "   AND c.run_at <= $8"                                                     \
+  "   AND c.run_at <= $8 AND ($9 IS NULL OR c.task = ANY ($9))"               \
   " ORDER BY " BATON_KEY("c") " LIMIT " LIMIT " FOR UPDATE OF c SKIP LOCKED)"
 
 // The marked jobs and the unmarked ones from the floor (NP, RUN_AT, ID) on, merged.
@@ -85,6 +89,7 @@ constexpr const char* kUnknownQueuesSql =
     " WHERE NOT EXISTS (SELECT 1 FROM baton.queues q WHERE q.name = u.name) LIMIT 1";
 
 constexpr int kMaxQueuesPerFetch = 100;
+constexpr int kMaxTasksPerFetch = 100;
 
 SPIPlanPtr claim_plan = nullptr;
 SPIPlanPtr claim_one_queue_plan = nullptr;
@@ -137,9 +142,9 @@ bool same_text(Datum a, Datum b) {
   return x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
 }
 
-// The distinct queues of the list with their claim floors, as the arrays $1, $5, $6, $7 of
-// the several-queues claim.
-void bind_queue_floors(const ArrayArg& names, Datum* values) {
+// The distinct queues of the list that are not paused, with their claim floors, as the
+// arrays $1, $5, $6, $7 of the several-queues claim. Returns how many.
+int bind_queue_floors(const ArrayArg& names, Datum* values) {
   Datum* distinct = static_cast<Datum*>(palloc(sizeof(Datum) * names.count));
   Datum* np = static_cast<Datum*>(palloc(sizeof(Datum) * names.count));
   Datum* run_at = static_cast<Datum*>(palloc(sizeof(Datum) * names.count));
@@ -148,7 +153,7 @@ void bind_queue_floors(const ArrayArg& names, Datum* values) {
   for (int i = 0; i < names.count; ++i) {
     bool seen = false;
     for (int k = 0; k < n && !seen; ++k) seen = same_text(distinct[k], names.values[i]);
-    if (seen) continue;
+    if (seen || queue_paused(names.values[i])) continue;
     distinct[n] = names.values[i];
     Datum key[3];
     bind_claim_key(claim_start_for(names.values[i], true).floor, key);
@@ -162,6 +167,7 @@ void bind_queue_floors(const ArrayArg& names, Datum* values) {
   values[5] = PointerGetDatum(
       construct_array(run_at, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
   values[6] = PointerGetDatum(construct_array(id, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+  return n;
 }
 
 bool queue_check_due(uint64 hash) {
@@ -184,7 +190,36 @@ void check_queues_exist(Datum queues, uint64 hash) {
   checked_queues_at = now;
 }
 
-Datum fetch(FunctionCallInfo fcinfo) {
+// fetch_v2's task filter (argument 4): NULL for every task, else 1..100 task names.
+bool read_tasks(FunctionCallInfo fcinfo, ArrayArg* tasks) {
+  if (PG_NARGS() < 5 || PG_ARGISNULL(4)) return false;
+  *tasks = array_arg(fcinfo, 4, TEXTOID);
+  if (tasks->count < 1 || tasks->count > kMaxTasksPerFetch)
+    core::fail_hint(sqlstate::kInvalidParameter, "Pass NULL to claim jobs of every task.",
+                    "tasks must list between 1 and %d tasks (got %d)", kMaxTasksPerFetch,
+                    tasks->count);
+  for (int i = 0; i < tasks->count; ++i) {
+    if (tasks->nulls[i]) core::fail(sqlstate::kNullValue, "tasks[%d] must not be null", i + 1);
+    TextRef task = text_ref(DatumGetTextPP(tasks->values[i]));
+    core::validate_label("task", task.data, task.len, limits::kTaskNameMax);
+  }
+  return true;
+}
+
+// Moves the claimed rows of the statement into the result: all twelve columns for
+// fetch_v2, the first nine for fetch_v1.
+void emit_claimed(ReturnSetInfo* rsinfo, int columns) {
+  Datum values[kFetchColumns];
+  bool nulls[kFetchColumns];
+  for (uint64 i = 0; i < SPI_processed; ++i) {
+    for (int c = 0; c < columns; ++c)
+      values[c] = result_value(static_cast<int>(i), c + 1, &nulls[c]);
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+}
+
+// fetch_v1 (columns 9, no task filter) and fetch_v2 (columns 12, argument 4 the tasks).
+Datum fetch(FunctionCallInfo fcinfo, int columns) {
   QueueList queues = check_queue_names(fcinfo);
   require_arg(fcinfo, 1, "worker");
   TextRef worker = text_arg(fcinfo, 1);
@@ -192,6 +227,8 @@ Datum fetch(FunctionCallInfo fcinfo) {
   require_arg(fcinfo, 2, "max_jobs");
   core::validate_int_range("max_jobs", PG_GETARG_INT32(2), 1, limits::kFetchMax);
   interval_arg_seconds(fcinfo, 3, "lease", limits::kLeaseMinSeconds, limits::kLeaseMaxSeconds);
+  ArrayArg tasks{nullptr, nullptr, 0};
+  bool filtered = read_tasks(fcinfo, &tasks);
 
   InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
@@ -207,16 +244,28 @@ Datum fetch(FunctionCallInfo fcinfo) {
   }
   // Due means due by the clock now: defers read run_at from the clock too, so a job deferred
   // earlier in this statement or transaction is due (statement_timestamp() would not do).
-  Datum values[8] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
+  Datum values[9] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2),
                      PG_GETARG_DATUM(3)};
+  char nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', filtered ? ' ' : 'n'};
   values[7] = TimestampTzGetDatum(GetCurrentTimestamp());
+  values[8] = filtered ? PG_GETARG_DATUM(4) : (Datum)0;
   if (queues.names.count == 1) {
+    if (queue_paused(queues.names.values[0])) {
+      if (spi) spi_end();
+      return (Datum)0;
+    }
     ClaimStart start = claim_start_for(queues.names.values[0], false);
     const JobsLayout* layout = start.marked_jobs ? nullptr : lock_jobs_for_direct_write();
     if (layout != nullptr) {
-      ClaimRequest request{
-          queues.names.values[0], start.floor, DatumGetTimestampTz(values[7]), values[1],
-          PG_GETARG_INT32(2),     values[3]};
+      ClaimRequest request{queues.names.values[0],
+                           start.floor,
+                           DatumGetTimestampTz(values[7]),
+                           values[1],
+                           PG_GETARG_INT32(2),
+                           values[3],
+                           filtered ? tasks.values : nullptr,
+                           filtered ? tasks.count : 0,
+                           columns};
       claim_directly(layout, request, rsinfo);
       if (spi) spi_end();
       return (Datum)0;
@@ -228,28 +277,38 @@ Datum fetch(FunctionCallInfo fcinfo) {
   if (queues.names.count == 1) {
     const ClaimStart& start = queues.start;
     bind_claim_key(start.floor, values + 4);
-    Oid types[8] = {TEXTARRAYOID, TEXTOID,        INT4OID, INTERVALOID,
-                    INT4OID,      TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID};
+    Oid types[9] = {TEXTARRAYOID,   TEXTOID, INT4OID,        INTERVALOID, INT4OID,
+                    TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID, TEXTARRAYOID};
     if (start.marked_jobs)
-      plan = kept_plan(&claim_one_queue_plan, kClaimOneQueueSql, 8, types);
+      plan = kept_plan(&claim_one_queue_plan, kClaimOneQueueSql, 9, types);
     else if (PG_GETARG_INT32(2) == 1)
-      plan = kept_plan(&claim_one_job_unmarked_plan, kClaimOneJobUnmarkedSql, 8, types);
+      plan = kept_plan(&claim_one_job_unmarked_plan, kClaimOneJobUnmarkedSql, 9, types);
     else
-      plan = kept_plan(&claim_one_queue_unmarked_plan, kClaimOneQueueUnmarkedSql, 8, types);
+      plan = kept_plan(&claim_one_queue_unmarked_plan, kClaimOneQueueUnmarkedSql, 9, types);
   } else {
-    bind_queue_floors(queues.names, values);
-    Oid types[8] = {TEXTARRAYOID,        TEXTOID,      INT4OID,       INTERVALOID, INT4ARRAYOID,
-                    TIMESTAMPTZARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID};
-    plan = kept_plan(&claim_plan, kClaimSql, 8, types);
+    if (bind_queue_floors(queues.names, values) == 0) {  // every queue is paused
+      spi_end();
+      return (Datum)0;
+    }
+    Oid types[9] = {TEXTARRAYOID,        TEXTOID,      INT4OID,        INTERVALOID, INT4ARRAYOID,
+                    TIMESTAMPTZARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID, TEXTARRAYOID};
+    plan = kept_plan(&claim_plan, kClaimSql, 9, types);
   }
-  execute(plan, values, nullptr);
-  for (uint64 i = 0; i < SPI_processed; ++i)
-    tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+  execute(plan, values, nulls);
+  emit_claimed(rsinfo, columns);
   spi_end();
   return (Datum)0;
+}
+
+Datum fetch_v1(FunctionCallInfo fcinfo) {
+  return fetch(fcinfo, kFetchV1Columns);
+}
+Datum fetch_v2(FunctionCallInfo fcinfo) {
+  return fetch(fcinfo, kFetchColumns);
 }
 
 }  // namespace
 }  // namespace baton::pg
 
-BATON_ENTRY(baton_fetch_v1, baton::pg::fetch)
+BATON_ENTRY(baton_fetch_v1, baton::pg::fetch_v1)
+BATON_ENTRY(baton_fetch_v2, baton::pg::fetch_v2)

@@ -3,6 +3,7 @@
 #include "jobs_layout.h"
 #include "postgres_headers.h"
 #include "relations.h"
+#include "release_check.h"
 #include "spi.h"
 
 extern "C" {
@@ -10,6 +11,8 @@ PG_MODULE_MAGIC;
 
 void _PG_init(void);
 void _PG_init(void) {
+  // First: a failure here leaves the library unloaded, so the next call checks again.
+  baton::pg::refuse_unknown_release();
   baton::pg::register_claim_floor_callbacks();
   baton::pg::register_relation_cache_callback();
   baton::pg::define_direct_access_setting();

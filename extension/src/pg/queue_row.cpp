@@ -16,9 +16,9 @@ extern "C" {
 
 namespace baton::pg {
 
-bool lookup_queue_row(Datum queue, QueueRow* row) {
-  const BatonRelations& rel = baton_relations();
-  LockRelationOid(rel.jobs, RowExclusiveLock);
+namespace {
+
+bool read_queue_row(const BatonRelations& rel, Datum queue, QueueRow* row) {
   Relation queues = table_open(rel.queues, AccessShareLock);
   Relation pkey = index_open(rel.queues_pkey, AccessShareLock);
   Snapshot snapshot = RegisterSnapshot(GetTransactionSnapshot());
@@ -36,6 +36,8 @@ bool lookup_queue_row(Datum queue, QueueRow* row) {
         DatumGetTimestampTz(slot_getattr(slot, rel.queues_listening_until, &isnull));
     row->wake = notify && listening_until > GetCurrentTimestamp();
     row->keep_succeeded = DatumGetBool(slot_getattr(slot, rel.queues_keep_succeeded, &isnull));
+    row->paused = rel.queues_paused != InvalidAttrNumber &&
+                  DatumGetBool(slot_getattr(slot, rel.queues_paused, &isnull));
   }
   index_endscan(scan);
   ExecDropSingleTupleTableSlot(slot);
@@ -43,6 +45,21 @@ bool lookup_queue_row(Datum queue, QueueRow* row) {
   index_close(pkey, NoLock);
   table_close(queues, NoLock);
   return found;
+}
+
+}  // namespace
+
+bool lookup_queue_row(Datum queue, QueueRow* row) {
+  const BatonRelations& rel = baton_relations();
+  LockRelationOid(rel.jobs, RowExclusiveLock);
+  return read_queue_row(rel, queue, row);
+}
+
+bool queue_paused(Datum queue) {
+  const BatonRelations& rel = baton_relations();
+  if (rel.queues_paused == InvalidAttrNumber) return false;
+  QueueRow row;
+  return read_queue_row(rel, queue, &row) && row.paused;
 }
 
 }  // namespace baton::pg

@@ -46,6 +46,8 @@ const BatonRelations& baton_relations() {
     relations.queues_notify = column_of(relations.queues, "notify");
     relations.queues_listening_until = column_of(relations.queues, "listening_until");
     relations.queues_keep_succeeded = column_of(relations.queues, "keep_succeeded");
+    // One library serves every release's SQL: a column added by a later release is optional.
+    relations.queues_paused = get_attnum(relations.queues, "paused");
     relations_known = true;
   }
   return relations;

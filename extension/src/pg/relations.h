@@ -18,6 +18,7 @@ struct BatonRelations {
   AttrNumber queues_notify;
   AttrNumber queues_listening_until;
   AttrNumber queues_keep_succeeded;
+  AttrNumber queues_paused;  // InvalidAttrNumber before 0.2.0 (no queue is paused)
 };
 
 // ERRORs if the extension's schema or a relation is missing.
