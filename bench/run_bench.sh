@@ -281,13 +281,16 @@ compare() {
   CPUS+=("CPU $workload clients=$clients cpu_us_per_job_baton=$cpu_a cpu_us_per_job_bare=$cpu_b")
 }
 
-# The claim statement of fetch_v1, read from the source (the C string literal kClaimSql),
-# so the EXPLAIN below always shows the statement the installed extension runs.
-# The plan of the claim statement fetch_v1 really runs (its kept SPI plan), as auto_explain
-# logs it for nested statements, with the row counts and buffers of one claim.
+# fetch_v1 on one queue takes the direct path: no statement, a walk of jobs_ready_idx from
+# the claim floor and an update through the primary key (README, "The direct path"). Its
+# SQL path, which serves every other case, is a kept SPI plan: shown here as auto_explain
+# logs it for nested statements (with baton.direct_access off), with the row counts and
+# buffers of one claim. The blocks one direct claim touches are printed after it.
 explain_claim() {
-  echo "--- EXPLAIN (ANALYZE, BUFFERS) of the statement fetch_v1 runs ($1)"
-  "${PSQL[@]}" -At 2>&1 <<SQL | sed -n '/WITH claimed AS/,/^Execution\|Query Text: SELECT \* FROM baton.fetch_v1/p'
+  echo "--- EXPLAIN (ANALYZE, BUFFERS) of fetch_v1's claim statement, its SQL path ($1)"
+  # Only the claim statement's plan (the first fetch of a session also checks its queues
+  # and reaps, each a statement of its own).
+  "${PSQL[@]}" -At 2>&1 <<SQL | awk '/^NOTICE:/ { keep = 0 } /^Query Text: .*SET status = .running./ { keep = 1 } keep'
 BEGIN;
 \o /dev/null
 SELECT baton.defer_v1('bench_keep', 'noop', '{"n":1}');
@@ -298,9 +301,33 @@ SET auto_explain.log_buffers = on;
 SET auto_explain.log_nested_statements = on;
 SET auto_explain.log_level = notice;
 SET client_min_messages = notice;
+SET baton.direct_access = off;
 SELECT * FROM baton.fetch_v1(ARRAY['bench_keep'], 'w', 1);
 \o
 ROLLBACK;
+SQL
+  # The direct path: shared buffers read or hit per relation by one claim, from the
+  # statistics views once the claim's transaction has reported them.
+  echo "--- buffers one direct-path claim of fetch_v1 touches ($1)"
+  "${PSQL[@]}" -At <<'SQL'
+\o /dev/null
+SELECT baton.defer_v1('bench_keep', 'noop', '{"n":1}');
+SELECT pg_stat_force_next_flush();
+SELECT pg_sleep(0.01);
+CREATE TEMP TABLE before AS
+  SELECT relname, coalesce(heap_blks_hit, 0) + coalesce(heap_blks_read, 0) AS heap,
+         coalesce(idx_blks_hit, 0) + coalesce(idx_blks_read, 0) AS idx
+    FROM pg_statio_all_tables WHERE schemaname = 'baton';
+SELECT count(*) AS claimed FROM baton.fetch_v1(ARRAY['bench_keep'], 'w', 1);
+SELECT pg_stat_force_next_flush();
+SELECT pg_sleep(0.01);
+\o
+SELECT format('%s: heap blocks %s, index blocks %s', t.relname,
+              coalesce(t.heap_blks_hit, 0) + coalesce(t.heap_blks_read, 0) - b.heap,
+              coalesce(t.idx_blks_hit, 0) + coalesce(t.idx_blks_read, 0) - b.idx)
+  FROM pg_statio_all_tables t JOIN before b USING (relname)
+ WHERE t.schemaname = 'baton' AND t.relname IN ('jobs', 'jobs_finished', 'queues')
+ ORDER BY 1;
 SQL
 }
 

@@ -20,6 +20,25 @@ Values claim_ids(const std::vector<Claim>& claims) {
   return ids;
 }
 
+// The columns both fetch versions return that make a Claim, in read_claim's order.
+constexpr int kClaimColumns = 6;
+std::string claim_columns() {
+  return "id, coalesce(args ->> 'lock', ''), attempt, max_attempts, lease_token, " +
+         epoch_us("lease_expires_at");
+}
+
+Claim read_claim(const Result& r, int row, int lease_seconds) {
+  Claim c;
+  c.job_id = r.int64(row, 0);
+  c.lock = r.text(row, 1);
+  c.attempt = static_cast<int>(r.int64(row, 2));
+  c.max_attempts = static_cast<int>(r.int64(row, 3));
+  c.token = r.text(row, 4);
+  c.expires_at_us = r.int64(row, 5);
+  c.claimed_at_us = c.expires_at_us - int64_t{lease_seconds} * 1000000;
+  return c;
+}
+
 }  // namespace
 
 std::vector<int64_t> defer_many(Connection& conn, const DeferBatch& batch) {
@@ -38,21 +57,27 @@ std::vector<Claim> fetch(Connection& conn, const std::vector<std::string>& queue
                          const std::string& worker, int max_jobs, int lease_seconds) {
   Values queue_values(queues.begin(), queues.end());
   Result r = conn.exec(
-      "SELECT id, coalesce(args ->> 'lock', ''), attempt, max_attempts,"
-      " lease_token, " +
-          epoch_us("lease_expires_at") +
-          " FROM baton.fetch_v1($1::text[], $2, $3::int, $4::interval)",
+      "SELECT " + claim_columns() + " FROM baton.fetch_v1($1::text[], $2, $3::int, $4::interval)",
       {array_literal(queue_values), worker, std::to_string(max_jobs), seconds(lease_seconds)});
-  std::vector<Claim> claims(r.rows());
+  std::vector<Claim> claims;
+  for (int i = 0; i < r.rows(); ++i) claims.push_back(read_claim(r, i, lease_seconds));
+  return claims;
+}
+
+std::vector<ClaimV2> fetch_v2(Connection& conn, const std::vector<std::string>& queues,
+                              const std::string& worker, int max_jobs, int lease_seconds,
+                              const std::vector<std::string>& tasks) {
+  Values queue_values(queues.begin(), queues.end()), task_values(tasks.begin(), tasks.end());
+  Result r = conn.exec("SELECT " + claim_columns() +
+                           ", lock, task FROM baton.fetch_v2($1::text[], $2, $3::int,"
+                           " $4::interval, tasks => $5::text[])",
+                       {array_literal(queue_values), worker, std::to_string(max_jobs),
+                        seconds(lease_seconds), array_literal(task_values)});
+  std::vector<ClaimV2> claims;
   for (int i = 0; i < r.rows(); ++i) {
-    Claim& c = claims[i];
-    c.job_id = r.int64(i, 0);
-    c.lock = r.text(i, 1);
-    c.attempt = static_cast<int>(r.int64(i, 2));
-    c.max_attempts = static_cast<int>(r.int64(i, 3));
-    c.token = r.text(i, 4);
-    c.expires_at_us = r.int64(i, 5);
-    c.claimed_at_us = c.expires_at_us - int64_t{lease_seconds} * 1000000;
+    ClaimV2 c{read_claim(r, i, lease_seconds), std::nullopt, r.text(i, kClaimColumns + 1)};
+    if (!r.is_null(i, kClaimColumns)) c.lock = r.text(i, kClaimColumns);
+    claims.push_back(std::move(c));
   }
   return claims;
 }

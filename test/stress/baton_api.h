@@ -13,6 +13,9 @@ namespace stress {
 // The SQLSTATE baton raises when a caller no longer holds a job under its lease.
 inline constexpr const char* kLeaseLost = "QB001";
 
+// The task defer_many gives every job (spelled out in its statement).
+inline constexpr const char* kTask = "stress";
+
 struct DeferBatch {
   std::string queue;
   int priority = 0;
@@ -33,6 +36,14 @@ struct Claim {
   int64_t expires_at_us = 0;
 };
 
+// One job as fetch_v2 (0.2.0) handed it out: the claim, and the columns fetch_v1 lacks
+// that the test checks.
+struct ClaimV2 {
+  Claim claim;  // claim.lock is the args' copy, as from fetch_v1
+  Value lock;   // the job's lock column; nullopt for none
+  std::string task;
+};
+
 // What a worker reports for one claim.
 struct Outcome {
   bool failed = false;
@@ -42,6 +53,10 @@ struct Outcome {
 std::vector<int64_t> defer_many(Connection& conn, const DeferBatch& batch);
 std::vector<Claim> fetch(Connection& conn, const std::vector<std::string>& queues,
                          const std::string& worker, int max_jobs, int lease_seconds);
+// Only after ALTER EXTENSION baton UPDATE TO '0.2.0'; claims only jobs of these tasks.
+std::vector<ClaimV2> fetch_v2(Connection& conn, const std::vector<std::string>& queues,
+                              const std::string& worker, int max_jobs, int lease_seconds,
+                              const std::vector<std::string>& tasks);
 // Returns the outcome the server reports (succeeded, waiting, dead, ...).
 std::string finish_one(Connection& conn, const Claim& claim, const Outcome& outcome);
 // Returns one outcome per claim, in input order; throws if the rows do not line up.

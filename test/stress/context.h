@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "call_times.h"
 #include "ledger.h"
 #include "options.h"
 
@@ -46,8 +47,22 @@ struct Counters {
   std::atomic<long> finish_many_calls{0};
   std::atomic<long> finish_one_calls{0};
   std::atomic<long> heartbeats{0};
-  std::atomic<long> abandoned{0};  // claims the crashing worker let expire
-  std::atomic<long> reaped{0};     // jobs reap_v1 reported (fetch_v1 reaps too, uncounted)
+  std::atomic<long> abandoned{0};        // claims the crashing worker let expire
+  std::atomic<long> reaped{0};           // jobs reap_v1 reported (fetch_v1 reaps too, uncounted)
+  std::atomic<long> fetch_v2_calls{0};   // by the workers that switched after the upgrade
+  std::atomic<long> fetch_v2_claims{0};  // jobs those calls handed out
+};
+
+// The upgrade under load (options.upgrade_to). The flags hand the phases from thread to
+// thread; the rest is written by the upgrader alone and read after it was joined.
+struct UpgradeState {
+  std::atomic<bool> requested{false};  // producer: the share before the upgrade is deferred
+  std::atomic<bool> committed{false};  // upgrader: ALTER EXTENSION committed
+  std::atomic<bool> done{false};       // the upgrader ended, however (set at once without one)
+  std::string from_version;            // extversion before the upgrade
+  long waiting_before = -1;            // jobs waiting / running just before it (-1: never ran)
+  long running_before = -1;
+  int lock_timeouts = 0;  // attempts lock_timeout refused (each retried, up to 3 times)
 };
 
 struct Context {
@@ -57,6 +72,8 @@ struct Context {
   Ledger ledger;
   Violations violations;
   Counters counters;
+  CallTimes calls;
+  UpgradeState upgrade;
   std::atomic<bool> producer_done{false};
   std::atomic<bool> crasher_done{false};
   std::atomic<bool> stop{false};     // time for every thread to return

@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <cctype>
 #include <functional>
 #include <random>
 #include <stdexcept>
@@ -30,6 +31,22 @@ double to_fraction(const std::string& text) {
   return value;
 }
 
+// Strictly between 0 and 1: the upgrade needs jobs deferred before it and after it.
+double to_open_fraction(const std::string& text) {
+  double value = to_fraction(text);
+  if (value <= 0.0 || value >= 1.0) throw std::invalid_argument("expected a number in (0, 1)");
+  return value;
+}
+
+// The version goes into ALTER EXTENSION as a literal (a utility statement takes no
+// parameters), so only the characters of a version name are accepted.
+std::string to_version(const std::string& text) {
+  for (char c : text)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      throw std::invalid_argument("expected a version such as 0.2.0");
+  return text;
+}
+
 std::vector<Flag> flags(Options& o) {
   return {
       {"dsn", "libpq connection string", [&](auto v) { o.dsn = v; }},
@@ -56,6 +73,10 @@ std::vector<Flag> flags(Options& o) {
       {"timeout", "seconds before the watchdog fails the run",
        [&](auto v) { o.timeout_seconds = to_int(v, 1); }},
       {"seed", "random seed (0: random)", [&](auto v) { o.seed = std::stoull(v); }},
+      {"upgrade-to", "ALTER EXTENSION baton UPDATE TO this version under load (empty: none)",
+       [&](auto v) { o.upgrade_to = to_version(v); }},
+      {"upgrade-after-fraction", "share of the jobs deferred before the upgrade starts",
+       [&](auto v) { o.upgrade_after_fraction = to_open_fraction(v); }},
   };
 }
 

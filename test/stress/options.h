@@ -24,6 +24,11 @@ struct Options {
   int crash_jobs = 5;             // jobs it claims and abandons per round
   int timeout_seconds = 100;      // watchdog: a drain that never ends fails the run
   uint64_t seed = 0;              // 0: pick one (printed, for a rerun)
+  // Upgrade under load: empty runs no upgrade. Otherwise an upgrader thread runs ALTER
+  // EXTENSION baton UPDATE TO this version once upgrade_after_fraction of the jobs were
+  // deferred, while the workers keep working (upgrader.h).
+  std::string upgrade_to;
+  double upgrade_after_fraction = 0.33;
 };
 
 // Parses --name value or --name=value flags; throws std::invalid_argument with a message

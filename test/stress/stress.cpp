@@ -2,6 +2,7 @@
 // exactly one final state. A producer defers jobs while worker threads claim, run, fail,
 // heartbeat and finish them and a crashing worker lets leases expire; the ledger catches
 // double runs as they happen, and after the drain the history is audited (verify.cpp).
+// With --upgrade-to, ALTER EXTENSION baton UPDATE runs in the middle of it (upgrader.h).
 #include <chrono>
 #include <functional>
 #include <iomanip>
@@ -11,6 +12,7 @@
 #include "context.h"
 #include "crasher.h"
 #include "producer.h"
+#include "upgrader.h"
 #include "verify.h"
 #include "worker.h"
 
@@ -45,14 +47,14 @@ std::thread start(Context& ctx, const std::string& name, std::function<void()> b
   });
 }
 
-// Until the producer and the crasher are done and no job is waiting or running, or the
-// run was aborted, or the watchdog fires.
+// Until the producer, the crasher and the upgrader (if any) are done and no job is waiting
+// or running, or the run was aborted, or the watchdog fires.
 void wait_for_drain(Connection& conn, Context& ctx) {
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(ctx.options.timeout_seconds);
   while (!ctx.stop) {
     int64_t active = conn.exec("SELECT count(*) FROM baton.jobs").int64(0, 0);
-    if (ctx.producer_done && ctx.crasher_done && active == 0) return;
+    if (ctx.producer_done && ctx.crasher_done && ctx.upgrade.done && active == 0) return;
     if (std::chrono::steady_clock::now() > deadline) {
       ctx.violations.add("watchdog: " + std::to_string(active) + " jobs still active after " +
                          std::to_string(ctx.options.timeout_seconds) + " s");
@@ -103,8 +105,11 @@ bool report_violations(const Violations& violations) {
 }
 
 int run(const Options& o) {
-  std::cout << "baton-stress: " << o.jobs << " jobs, " << o.workers << " workers, seed " << o.seed
-            << std::endl;
+  std::cout << "baton-stress: " << o.jobs << " jobs, " << o.workers << " workers, seed " << o.seed;
+  if (!o.upgrade_to.empty())
+    std::cout << ", upgrade to " << o.upgrade_to << " after " << o.upgrade_after_fraction
+              << " of the jobs";
+  std::cout << std::endl;
   Connection conn(o.dsn);
   prepare_database(conn);
   Context ctx(o);
@@ -118,6 +123,11 @@ int run(const Options& o) {
     threads.push_back(start(ctx, "worker-" + std::to_string(i), [&ctx, i] { run_worker(ctx, i); }));
   threads.push_back(start(
       ctx, kCrasherName, [&] { run_crasher(ctx); }, &ctx.crasher_done));
+  if (o.upgrade_to.empty())
+    ctx.upgrade.done = true;
+  else
+    threads.push_back(start(
+        ctx, "upgrader", [&] { run_upgrader(ctx); }, &ctx.upgrade.done));
 
   wait_for_drain(conn, ctx);
   ctx.stop = true;
@@ -128,7 +138,9 @@ int run(const Options& o) {
   if (!ctx.aborted) {
     Tally tally = verify_history(conn, deferred, ctx.ledger.logs(), ctx.violations);
     check_expiries(ctx, tally);
+    if (!o.upgrade_to.empty()) check_upgrade(conn, ctx);
     print_summary(ctx, tally, seconds);
+    if (!o.upgrade_to.empty()) print_upgrade_summary(ctx);
   }
   return report_violations(ctx.violations) ? 0 : 1;
 }

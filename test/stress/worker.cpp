@@ -24,6 +24,7 @@ class Worker {
   Worker(Context& ctx, int index)
       : ctx_(ctx),
         name_("worker-" + std::to_string(index)),
+        switches_(index % 2 == 0),
         conn_(ctx.options.dsn),
         rng_(ctx.options.seed + index) {}
 
@@ -31,13 +32,16 @@ class Worker {
     std::uniform_int_distribution<int> batch_size(1, ctx_.options.max_fetch);
     while (!ctx_.stop) {
       std::vector<Claim> claims;
+      // Read once per fetch, so the error names the procedure that failed.
+      bool v2 = switches_ && ctx_.upgrade.committed;
       try {
-        claims = fetch(conn_, kQueues, name_, batch_size(rng_), kWorkerLeaseSeconds);
+        claims = v2 ? fetch_new(batch_size(rng_)) : fetch_old(batch_size(rng_));
       } catch (const PgError& e) {
-        // A server error in fetch_v1 fails the run but claimed nothing (one statement, rolled
+        // A server error in a fetch fails the run but claimed nothing (one statement, rolled
         // back), so the run goes on and the audit still shows whether anything else broke.
         if (e.sqlstate().empty()) throw;
-        ctx_.violations.add(name_ + ": fetch_v1 failed: " + e.what());
+        ctx_.violations.add(name_ + ": " + call_name(v2 ? Call::fetch_v2 : Call::fetch_v1) +
+                            " failed: " + e.what());
         continue;
       }
       if (claims.empty()) {
@@ -56,12 +60,41 @@ class Worker {
  private:
   bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
 
+  std::vector<Claim> fetch_old(int max_jobs) {
+    return timed(ctx_.calls, Call::fetch_v1,
+                 [&] { return fetch(conn_, kQueues, name_, max_jobs, kWorkerLeaseSeconds); });
+  }
+
+  // fetch_v2 returns the job's lock column, which must be the lock the producer deferred
+  // it with (copied into its args), and only jobs of the tasks asked for.
+  std::vector<Claim> fetch_new(int max_jobs) {
+    std::vector<ClaimV2> got = timed(ctx_.calls, Call::fetch_v2, [&] {
+      return fetch_v2(conn_, kQueues, name_, max_jobs, kWorkerLeaseSeconds, {kTask});
+    });
+    ++ctx_.counters.fetch_v2_calls;
+    ctx_.counters.fetch_v2_claims += static_cast<long>(got.size());
+    std::vector<Claim> claims;
+    for (ClaimV2& c : got) {
+      const std::string job = "job " + std::to_string(c.claim.job_id);
+      if (c.lock.value_or("") != c.claim.lock)
+        ctx_.violations.add(name_ + ": fetch_v2 returned lock " + c.lock.value_or("NULL") +
+                            " for " + job + ", deferred with lock " +
+                            (c.claim.lock.empty() ? "NULL" : c.claim.lock));
+      if (c.task != kTask)
+        ctx_.violations.add(name_ + ": fetch_v2 with tasks => ARRAY['" + kTask + "'] returned " +
+                            job + " of task " + c.task);
+      claims.push_back(std::move(c.claim));
+    }
+    return claims;
+  }
+
   std::vector<Outcome> work(std::vector<Claim>& claims) {
     std::uniform_int_distribution<int> micros(0, kMaxWorkMicros);
     std::vector<Outcome> outcomes;
     for (Claim& c : claims) {
       if (chance(ctx_.options.heartbeat_rate)) {
-        c.expires_at_us = heartbeat(conn_, c, kWorkerLeaseSeconds);
+        c.expires_at_us = timed(ctx_.calls, Call::heartbeat_v1,
+                                [&] { return heartbeat(conn_, c, kWorkerLeaseSeconds); });
         ctx_.ledger.extend(c, c.expires_at_us);
         ++ctx_.counters.heartbeats;
       }
@@ -80,12 +113,15 @@ class Worker {
     if (chance(ctx_.options.finish_one_rate)) {
       for (std::size_t i = 0; i < claims.size(); ++i) {
         ++ctx_.counters.finish_one_calls;
-        check_answer(claims[i], outcomes[i], finish_one(conn_, claims[i], outcomes[i]));
+        std::string answer = timed(ctx_.calls, Call::finish_v1,
+                                   [&] { return finish_one(conn_, claims[i], outcomes[i]); });
+        check_answer(claims[i], outcomes[i], answer);
       }
       return;
     }
     ++ctx_.counters.finish_many_calls;
-    std::vector<std::string> answers = finish_many(conn_, claims, outcomes);
+    std::vector<std::string> answers = timed(ctx_.calls, Call::finish_many_v1,
+                                             [&] { return finish_many(conn_, claims, outcomes); });
     for (std::size_t i = 0; i < claims.size(); ++i)
       check_answer(claims[i], outcomes[i], answers[i]);
   }
@@ -101,6 +137,7 @@ class Worker {
 
   Context& ctx_;
   std::string name_;
+  bool switches_;  // moves to fetch_v2 once the upgrade committed (the even-numbered half)
   Connection conn_;
   std::mt19937_64 rng_;
 };
