@@ -17,7 +17,16 @@ include $(PGXS)
 # The LLVM bitcode rule (for JIT inlining) does not see PG_CXXFLAGS.
 COMPILE.cxx.bc += -std=c++17 -Wno-register
 
-.PHONY: deps test unit-test regress isolation stress bench demo format
+.PHONY: deps test unit-test regress isolation stress bench demo format client client-install
+
+# The C++ client (client/): library, headers, pkg-config file and the baton CLI. Built by
+# `make`, installed by `make install` (PREFIX, default /usr/local).
+all: client
+client:
+	$(MAKE) -C client
+install: client-install
+client-install: client
+	$(MAKE) -C client install
 
 DEPS = postgresql-15 postgresql-server-dev-15 postgresql-contrib-15 libpq-dev \
   nlohmann-json3-dev libgtest-dev libbenchmark-dev g++ make clang-format
@@ -44,4 +53,6 @@ demo: all
 
 format:
 	clang-format -i extension/src/*/*.cpp extension/src/*/*.h test/unit/*.cpp test/stress/*.cpp \
-	  test/stress/*.h
+	  test/stress/*.h client/include/baton/*.h client/src/*.cpp client/src/*.h \
+	  $(wildcard client/cli/*.cpp client/cli/*.h test/client/*.cpp test/client/*.h \
+	  test/client/*/*.cpp test/client/*/*.h)

@@ -47,6 +47,9 @@ test/upgrade/run.sh || failed=1
 echo "== upgrade under load"
 test/stress/run_upgrade.sh || failed=1
 
+echo "== C++ client library"
+test/client/run.sh || failed=1
+
 if [ "$failed" != 0 ]; then
   echo "FAILED (server log follows)"; tail -50 "$BATON_PG_DIR/server.log"
   exit 1
