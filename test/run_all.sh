@@ -50,6 +50,12 @@ test/stress/run_upgrade.sh || failed=1
 echo "== C++ client library"
 test/client/run.sh || failed=1
 
+echo "== worker runtime: drain, kill -9, SIGTERM, server restart, polling fallback"
+test/client/worker/run.sh || failed=1
+
+echo "== baton CLI"
+test/client/cli/run.sh || failed=1
+
 if [ "$failed" != 0 ]; then
   echo "FAILED (server log follows)"; tail -50 "$BATON_PG_DIR/server.log"
   exit 1

@@ -1,0 +1,334 @@
+// The slots: one thread per slot runs handlers on the jobs the fetcher hands it, with its own
+// Client; and JobContext, the handler's view of its job.
+#include <algorithm>
+
+#include "worker_internal.h"
+
+namespace baton {
+namespace detail {
+
+void WorkerState::start_slots() {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    busy.assign(slots.size(), false);
+  }
+  for (auto& slot : slots) {
+    Slot* s = slot.get();
+    s->thread = std::thread([this, s] { slot_main(*s); });
+  }
+}
+
+void WorkerState::stop_slots() {
+  for (auto& slot : slots) {
+    {
+      std::lock_guard<std::mutex> lock(slot->mu);
+      slot->exit = true;
+    }
+    slot->cv.notify_all();
+  }
+  // A handler that ignores should_stop() holds the shutdown up; say which one, now and then.
+  Clock::time_point next_warning = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    std::vector<std::string> stuck;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (const auto& [token, job] : held)
+        if (job->released) stuck.push_back(std::to_string(job->job.id));
+      if (std::none_of(busy.begin(), busy.end(), [](bool b) { return b; })) break;
+    }
+    if (Clock::now() >= next_warning) {
+      std::string ids;
+      for (const std::string& id : stuck) ids += (ids.empty() ? "" : ",") + id;
+      log.log(LogLevel::warn, "waiting_for_handlers", {{"jobs", ids}});
+      next_warning = Clock::now() + std::chrono::seconds(5);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (auto& slot : slots)
+    if (slot->thread.joinable()) slot->thread.join();
+}
+
+int WorkerState::free_slots() {
+  std::lock_guard<std::mutex> lock(mu);
+  return static_cast<int>(std::count(busy.begin(), busy.end(), false));
+}
+
+void WorkerState::dispatch(std::vector<Job> jobs) {
+  for (Job& j : jobs) {
+    auto job = std::make_shared<RunningJob>();
+    job->job = std::move(j);
+    job->worker = this;
+    job->started = Clock::now();
+    job->last_heartbeat = job->started;
+    Slot* target = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (std::size_t i = 0; i < busy.size(); ++i) {
+        if (!busy[i]) {
+          busy[i] = true;
+          target = slots[i].get();
+          break;
+        }
+      }
+      // The fetch asked for no more jobs than free slots, and only this thread makes slots
+      // busy, so there is always one.
+      if (target == nullptr) throw std::logic_error("baton worker: no free slot for a claimed job");
+      job->slot = target;
+      held[job->job.lease_token] = job;
+    }
+    log.log(LogLevel::debug, "job_started",
+            {{"job", job->job.id},
+             {"task", job->job.task},
+             {"attempt", job->job.attempt},
+             {"slot", target->index}});
+    {
+      std::lock_guard<std::mutex> lock(target->mu);
+      target->assigned = std::move(job);
+    }
+    target->cv.notify_all();
+  }
+}
+
+void WorkerState::slot_main(Slot& slot) {
+  for (;;) {
+    JobPtr job;
+    {
+      std::unique_lock<std::mutex> lock(slot.mu);
+      slot.cv.wait(lock, [&] { return slot.assigned != nullptr || slot.exit; });
+      if (!slot.assigned) return;
+      job = std::move(slot.assigned);
+    }
+    try {
+      run_job(slot, job);
+    } catch (const std::exception& e) {
+      // Only the worker's own bookkeeping can get here (handlers are caught in invoke());
+      // the job's lease then expires and it is retried elsewhere.
+      log.log(LogLevel::error, "slot_error", {{"job", job->job.id}, {"error", e.what()}});
+      forget(*job);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      busy[static_cast<std::size_t>(slot.index)] = false;
+    }
+    wake();  // a free slot: the fetcher may claim again
+  }
+}
+
+Outcome WorkerState::invoke(RunningJob& job) {
+  Outcome out;
+  const Handler* handler = nullptr;
+  auto it = handlers.find(job.job.task);
+  if (it != handlers.end())
+    handler = &it->second;
+  else if (default_handler)
+    handler = &default_handler;
+  if (handler == nullptr) {
+    // Possible without a task filter (a 0.1.0 server): fail clearly instead of crashing, so
+    // the job is retried by a worker that has the handler, or ends dead for all to see.
+    counters.unknown_task++;
+    out.status = FinishStatus::failed;
+    out.error = "no handler for task " + job.job.task + " on worker " + name;
+    out.retryable = cfg.unknown_task_retryable;
+    return out;
+  }
+  JobContext ctx(job);
+  try {
+    Json result = (*handler)(job.job, ctx);
+    if (!result.is_null()) out.result = std::move(result);
+    return out;
+  } catch (const JobFailure& e) {
+    out.status = FinishStatus::failed;
+    out.error = e.what();
+    out.retryable = e.retryable();
+  } catch (const std::exception& e) {
+    out.status = FinishStatus::failed;
+    out.error = e.what();
+  } catch (...) {
+    out.status = FinishStatus::failed;
+    out.error = "handler threw a non-standard exception";
+  }
+  // A job the operator asked to stop that stops is cancelled, as request_abort_v1 expects.
+  if (job.abort) {
+    out.status = FinishStatus::cancelled;
+    out.retryable.reset();
+  }
+  return out;
+}
+
+void WorkerState::run_job(Slot& slot, const JobPtr& job) {
+  Outcome out = invoke(*job);
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    if (job->state != JobState::running) {
+      // Released at the end of the grace period and reported failed already.
+      log.log(LogLevel::info, "result_discarded",
+              {{"job", job->job.id}, {"task", job->job.task}, {"reason", "released"}});
+      return;
+    }
+    job->state = JobState::reporting;
+  }
+  if (job->lost) {
+    // Someone else may hold the job now; reporting would at best be refused.
+    finished(*job, out, "lease_lost", false, "lease lost while running");
+    return;
+  }
+  if (out.status == FinishStatus::succeeded && !job->followups.empty()) {
+    finish_with_followups(slot, job, std::move(out));
+    return;
+  }
+  enqueue(Completed{job, std::move(out)});
+}
+
+// The follow-up defers and the success go in one transaction on the slot's connection, so
+// the follow-ups exist exactly when the job succeeded. If the commit's answer is lost with
+// the connection, the retry repeats the whole transaction: had the first committed, its
+// finish is refused (QB001, "succeeded, not running") and the retry's defers roll back.
+void WorkerState::finish_with_followups(Slot& slot, const JobPtr& job, Outcome out) {
+  const Job& j = job->job;
+  bool retried = false;
+  for (;;) {
+    try {
+      if (slot.client_broken || !slot.client->connected()) {
+        if (!reconnect(*slot.client, "slot", [this] { return report_give_up(); })) {
+          finished(*job, out, "abandoned", false, "gave up reconnecting at shutdown");
+          return;
+        }
+        slot.client_broken = false;
+      }
+      Transaction tx(*slot.client);
+      for (const Deferral& d : job->followups)
+        slot.client->defer(d.queue, d.task, d.args, d.options);
+      FinishOptions fo;
+      fo.result = out.result;
+      std::string status = slot.client->finish(j.id, j.lease_token, FinishStatus::succeeded, fo);
+      tx.commit();
+      counters.finish_calls++;
+      finished(*job, out, status, false);
+      return;
+    } catch (const ConnectionError& e) {
+      log.log(LogLevel::warn, "report_failed",
+              {{"job", j.id}, {"conn", "slot"}, {"error", e.what()}});
+      slot.client_broken = true;
+      retried = true;
+    } catch (const LeaseLost& e) {
+      counters.finish_calls++;
+      if (retried && already_reported(e, FinishStatus::succeeded))
+        finished(*job, out, "succeeded", true);
+      else
+        finished(*job, out, "lease_lost", false, e.what());
+      return;
+    } catch (const Error& e) {
+      // A follow-up the server refuses (unknown queue, bad args): the job fails visibly
+      // rather than succeeding without the work it promised.
+      log.log(LogLevel::warn, "followup_failed", {{"job", j.id}, {"error", e.what()}});
+      Outcome failed;
+      failed.status = FinishStatus::failed;
+      failed.error = std::string("follow-up defer failed: ") + e.what();
+      enqueue(Completed{job, std::move(failed)});
+      return;
+    }
+  }
+}
+
+void WorkerState::mark_lost(RunningJob& job, const char* by, const std::string& error) {
+  {
+    std::lock_guard<std::mutex> lock(job.mu);
+    // A refusal after the outcome was decided is the report's business (it may simply have
+    // committed first), not a lost lease.
+    if (job.state != JobState::running || job.lost) return;
+    job.lost = true;
+  }
+  log.log(LogLevel::warn, "lease_lost",
+          {{"job", job.job.id}, {"task", job.job.task}, {"by", by}, {"error", error}});
+  notify_sleepers();
+}
+
+}  // namespace detail
+
+// ---- JobContext ---------------------------------------------------------------------------
+
+const Job& JobContext::job() const {
+  return r_->job;
+}
+const std::string& JobContext::worker_name() const {
+  return r_->worker->name;
+}
+
+bool JobContext::heartbeat() {
+  detail::WorkerState& w = *r_->worker;
+  detail::Slot& slot = *r_->slot;
+  if (r_->lost || r_->released) return false;
+  try {
+    if (slot.client_broken || !slot.client->connected()) {
+      slot.client->reconnect();  // one attempt: the background heartbeat keeps trying too
+      w.attach_notices(*slot.client, "slot");
+      slot.client_broken = false;
+      w.counters.reconnects++;
+    }
+    Heartbeat hb = slot.client->heartbeat(r_->job.id, r_->job.lease_token, w.cfg.lease);
+    {
+      std::lock_guard<std::mutex> lock(r_->mu);
+      r_->last_heartbeat = detail::Clock::now();
+    }
+    w.counters.heartbeats++;
+    if (hb.abort_requested && !r_->abort.exchange(true)) {
+      w.log.log(LogLevel::info, "abort_requested", {{"job", r_->job.id}, {"by", "handler"}});
+      w.notify_sleepers();
+    }
+    return true;
+  } catch (const LeaseLost& e) {
+    w.mark_lost(*r_, "handler", e.what());
+  } catch (const ConnectionError& e) {
+    slot.client_broken = true;
+    w.log.log(LogLevel::warn, "heartbeat_failed",
+              {{"job", r_->job.id}, {"by", "handler"}, {"error", e.what()}});
+  } catch (const Error& e) {
+    w.log.log(LogLevel::warn, "heartbeat_failed",
+              {{"job", r_->job.id}, {"by", "handler"}, {"error", e.what()}});
+  }
+  return false;
+}
+
+bool JobContext::abort_requested() const {
+  return r_->abort;
+}
+bool JobContext::lease_lost() const {
+  return r_->lost;
+}
+bool JobContext::shutting_down() const {
+  return r_->worker->stopping;
+}
+bool JobContext::released() const {
+  return r_->released;
+}
+bool JobContext::should_stop() const {
+  return r_->abort || r_->lost || r_->released;
+}
+
+void JobContext::check() const {
+  if (r_->abort) throw JobStopped("abort requested");
+  if (r_->lost) throw JobStopped("lease lost");
+  if (r_->released) throw JobStopped("worker shut down");
+}
+
+bool JobContext::sleep_for(Duration d) {
+  return r_->worker->sleep_for(d, [this] { return should_stop(); });
+}
+
+void JobContext::defer(const std::string& queue, const std::string& task, const Json& args,
+                       const DeferOptions& options) {
+  r_->followups.push_back(detail::Deferral{queue, task, args, options});
+}
+
+Client& JobContext::client() {
+  detail::Slot& slot = *r_->slot;
+  if (slot.client_broken || !slot.client->connected()) {
+    slot.client->reconnect();
+    r_->worker->attach_notices(*slot.client, "slot");
+    slot.client_broken = false;
+    r_->worker->counters.reconnects++;
+  }
+  return *slot.client;
+}
+
+}  // namespace baton
