@@ -1,35 +1,59 @@
 #!/usr/bin/env bash
-# The demo: a throwaway PostgreSQL with baton installed; 5,000 jobs deferred in bulk; four
-# concurrent workers (pgbench clients running demo/worker.sql) claim and finish them in
-# batches, with simulated failures that baton retries; progress each second; then the
-# per-queue counts.
+# The demo (`make demo`, the README's first command): a throwaway PostgreSQL with baton
+# installed, a database with three queues, 5,000 jobs deferred through the C++ client
+# (demo/defer_jobs.cpp, defer_many), a baton::Worker with 4 slots draining them
+# (demo/demo_worker.cpp: a progress line; retries of a flaky task; follow-up jobs; emails that
+# bounce and go dead on purpose), then the `baton` CLI: `baton status` and the history of a
+# job that was retried, and the dead jobs. Exits non-zero if any step fails or a job is left
+# over (waiting, scheduled, running, or dead other than the bounces).
+# DEMO_JOBS=N defers N jobs instead of 5,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+JOBS=${DEMO_JOBS:-5000}
+BATON=client/build/baton
+
+# The client library and CLI (up to date after `make`), then the demo's programs.
+make --no-print-directory -s -C client
+make --no-print-directory -s -C demo
+
 . test/lib/server.sh
 start_server
-JOBS=${DEMO_JOBS:-5000}
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE baton_demo"
+export PGDATABASE=baton_demo
+psql -X -q -v ON_ERROR_STOP=1 -c "CREATE EXTENSION baton"
+echo "PostgreSQL $(psql -X -At -c 'SHOW server_version') on $PGHOST (port $PGPORT)," \
+  "database $PGDATABASE with baton $(psql -X -At -c \
+  "SELECT extversion FROM pg_extension WHERE extname = 'baton'")"
+echo
 
-psql -X -q -v ON_ERROR_STOP=1 <<SQL
-CREATE EXTENSION baton;
-SELECT baton.create_queue_v1('demo');
-SELECT count(*) AS deferred FROM baton.defer_many_v1('demo', 'send_email',
-  ARRAY(SELECT jsonb_build_object('to', 'user' || n || '@example.com') FROM generate_series(1, $JOBS) n),
-  max_attempts => 3, retry_backoff => 'constant', retry_delay => '200 milliseconds');
-SQL
+demo/build/defer_jobs "$JOBS"
+echo
 
-echo "4 workers draining $JOBS jobs (one in eight attempts fails and is retried):"
-while :; do
-  pgbench -n -c 4 -j 2 -T 1 -R 100 -f demo/worker.sql >"$BATON_PG_DIR/worker.log" 2>&1 ||
-    { echo "worker round failed:"; cat "$BATON_PG_DIR/worker.log"; exit 1; }
-  read -r waiting running done dead <<<"$(psql -X -At -F ' ' -c \
-    "SELECT waiting + scheduled, running, succeeded, dead FROM baton.queue_stats WHERE queue = 'demo'")"
-  echo "  waiting=$waiting running=$running succeeded=$done dead=$dead"
-  [ "$waiting" = 0 ] && [ "$running" = 0 ] && break
+WORKER_LOG=$BATON_PG_DIR/worker.log
+if ! demo/build/demo_worker --log "$WORKER_LOG" --timeout 45; then
+  echo "--- the worker's log (last 20 lines) ---" >&2
+  tail -n 20 "$WORKER_LOG" >&2 || true
+  exit 1
+fi
+echo "(the worker logged $(wc -l <"$WORKER_LOG") key=value lines, e.g.:)"
+for event in 'event=worker_started' 'status=waiting' 'event=worker_stopped'; do
+  grep -m1 "$event" "$WORKER_LOG" | sed 's/^/  /' || true
 done
 
 echo
-echo "Per-queue counts (SELECT * FROM baton.queue_stats):"
-psql -X -c "SELECT * FROM baton.queue_stats"
-echo "History of one job that was retried (baton.job_history_v1):"
-psql -X -c "SELECT seq, at, kind, detail FROM baton.job_history_v1(
-  (SELECT id FROM baton.jobs_finished WHERE attempts > 1 ORDER BY id LIMIT 1))"
+echo '$ baton status'
+"$BATON" status
+
+RETRIED=$(psql -X -At -c "SELECT min(id) FROM baton.all_jobs
+  WHERE task = 'deliver_webhook' AND status = 'succeeded' AND attempts > 1")
+echo
+if [ -n "$RETRIED" ]; then
+  echo "\$ baton jobs show $RETRIED      # a webhook delivery that failed before it succeeded"
+  "$BATON" jobs show "$RETRIED"
+else
+  echo "(no webhook delivery needed a retry this time: too few jobs for the ~10 % failures)"
+fi
+
+echo
+echo '$ baton jobs --status dead      # the emails that bounced: a permanent failure, no retries'
+"$BATON" jobs --status dead
