@@ -11,7 +11,10 @@
 #   BENCH_CLIENTS   client counts to run (default "1 4 16")
 #   BENCH_HISTORY   finished jobs put into baton.jobs_finished for the history run (default 1000000)
 #   BENCH_WORKLOADS workloads to run (default "defer cycle_single cycle_batch cycle_single_keep
-#                   cycle_batch_keep history")
+#                   cycle_batch_keep history worker_drain")
+#   BENCH_WORKER_JOBS      jobs each worker_drain run drains (default 50000)
+#   BENCH_WORKER_BATCH     jobs per claim and most per finish in worker_drain (default 100)
+#   BENCH_WORKER_MAX_SLOTS cap of the C++ worker's slots in worker_drain (default 160)
 #
 # Output ends with one line per workload and client count:
 #   RESULT <workload> clients=<n> baton=<jobs/s> bare=<jobs/s> ratio=<baton/bare>
@@ -27,13 +30,25 @@ BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_CLIENTS=${BENCH_CLIENTS:-1 4 16}
 BENCH_HISTORY=${BENCH_HISTORY:-1000000}
-BENCH_WORKLOADS=${BENCH_WORKLOADS:-defer cycle_single cycle_batch cycle_single_keep cycle_batch_keep history}
+BENCH_WORKLOADS=${BENCH_WORKLOADS:-defer cycle_single cycle_batch cycle_single_keep cycle_batch_keep history worker_drain}
+BENCH_WORKER_JOBS=${BENCH_WORKER_JOBS:-50000}
+BENCH_WORKER_BATCH=${BENCH_WORKER_BATCH:-100}
+BENCH_WORKER_MAX_SLOTS=${BENCH_WORKER_MAX_SLOTS:-160}
 CLK_TCK=$(getconf CLK_TCK)
 
 # shellcheck source=SCRIPTDIR/../test/lib/server.sh
 source "$ROOT/test/lib/server.sh"
 
 die() { echo "run_bench: $*" >&2; exit 1; }
+
+# worker_drain runs a C++ program (bench/worker_bench.cpp) linked with the client library.
+WORKER_BENCH=$ROOT/bench/build/worker_bench
+case " $BENCH_WORKLOADS " in
+  *" worker_drain "*)
+    make -s -C "$ROOT/client" >/dev/null || die "building the client library failed"
+    make -s -C "$ROOT/bench" >/dev/null || die "building bench/worker_bench failed"
+    ;;
+esac
 
 # ----------------------------------------------------------------------------------------
 # Header.
@@ -61,11 +76,30 @@ Workloads (one transaction each):
                 (UPDATE ... SET status = 'done' instead of DELETE), as baton does
   history       cycle_single_keep at 1 client with ${BENCH_HISTORY} finished jobs in baton's
                 history, against the deleting bare queue
-jobs/s = transactions/s x jobs per transaction. Both queues are emptied (TRUNCATE, VACUUM
+  worker_drain  not pgbench: bench/worker_bench drains ${BENCH_WORKER_JOBS} jobs deferred beforehand
+                (one process; connecting is not timed; the clock runs from the first
+                claimed job in hand until the last job's finish has committed). baton: one
+                baton::Worker (the C++ client) on the keep_succeeded => false queue, a no-op
+                handler returning null, max_batch ${BENCH_WORKER_BATCH}, slots = clients x ${BENCH_WORKER_BATCH} (at most
+                ${BENCH_WORKER_MAX_SLOTS}: each slot holds a connection), log level warn; its one fetcher
+                connection claims up to the free slots per fetch_v2 and reports the
+                outcomes with finish_many, each call its own transaction. bare: <clients>
+                threads, each with its own libpq connection and prepared statements, loop:
+                claim LIMIT ${BENCH_WORKER_BATCH} (the claim above), then DELETE = ANY(ids), each its own
+                transaction, until a claim comes back empty. So both claim up to ${BENCH_WORKER_BATCH} per
+                call and hold up to clients x ${BENCH_WORKER_BATCH} jobs (the worker: up to its slots);
+                the worker does it over one connection, the bare side over <clients>.
+                Before each side: empty queues (as below), the jobs put in (baton
+                defer_many_v1, bare INSERT ... SELECT), VACUUM ANALYZE, CHECKPOINT.
+jobs/s = transactions/s x jobs per transaction (worker_drain: jobs / drain time). Both queues are emptied (TRUNCATE, VACUUM
 ANALYZE, CHECKPOINT) before every run. baton's queue has notify => true, but baton sends NOTIFY only while a worker waits
 (await_work_v1), which none does here; the bare queue does not notify.
 CPU = user+system time of all server processes (postmaster and its children, including
-backends that exited during the run) over the run, divided by the jobs done.
+backends that exited during the run) over the run, divided by the jobs done (worker_drain:
+over the whole drain program, so also its connections' start and end: slots + 2 for the
+worker, clients for the bare side, plus one to check the queue is empty; each worker
+connection, with the client's version handshake, costs the server about 7 ms of CPU, so 100
+slots add some 14 us per job of 50,000: raise BENCH_WORKER_JOBS to thin it out).
 Host: $(nproc) CPUs; other load on the machine shows up as noise.
 
 EOF
@@ -242,6 +276,36 @@ run_one() {
     "$workload" "$side" "$clients" "$tps" "$RUN_JOBS_S" "$lat" "$RUN_CPU_US"
 }
 
+# run_drain SIDE CLIENTS -> sets RUN_JOBS_S and RUN_CPU_US (worker_drain; queues empty)
+run_drain() {
+  local side=$1 clients=$2
+  local log=$WORK/worker_drain_${side}_${clients}.log rc=0 t0 t1 line
+  "$WORKER_BENCH" fill "$side" --jobs "$BENCH_WORKER_JOBS" >"$log.fill" 2>&1 || {
+    cat "$log.fill" >&2
+    die "worker_bench fill failed for $side"
+  }
+  "${PSQL[@]}" -c "VACUUM ANALYZE baton.jobs, bare.jobs" -c "CHECKPOINT"
+  wait_backends_gone
+  t0=$(server_ticks)
+  "$WORKER_BENCH" drain "$side" --jobs "$BENCH_WORKER_JOBS" --clients "$clients" \
+    --batch "$BENCH_WORKER_BATCH" --max-slots "$BENCH_WORKER_MAX_SLOTS" >"$log" 2>&1 || rc=$?
+  wait_backends_gone
+  t1=$(server_ticks)
+  line=$(grep '^DRAIN ' "$log" || true)
+  if [ "$rc" -ne 0 ] || [ -z "$line" ]; then
+    cat "$log" >&2
+    die "worker_bench drain failed for $side at $clients clients (exit $rc)"
+  fi
+  RUN_JOBS_S=$(sed -n 's/.* jobs_per_s=\([0-9]*\) .*/\1/p' <<<"$line")
+  [ -n "$RUN_JOBS_S" ] || die "cannot parse worker_bench output: $line"
+  RUN_CPU_US=$(awk -v d="$((t1 - t0))" -v hz="$CLK_TCK" -v n="$BENCH_WORKER_JOBS" \
+    'BEGIN { printf "%.1f", d * 1e6 / hz / n }')
+  printf '  %-24s %-5s clients=%-3s %7d jobs/s  %s  cpu %s us/job\n' worker_drain "$side" \
+    "$clients" "$RUN_JOBS_S" \
+    "$(sed 's/^DRAIN side=[a-z]* clients=[0-9]* //; s/ jobs_per_s=[0-9]*//' <<<"$line")" \
+    "$RUN_CPU_US"
+}
+
 RESULTS=()
 CPUS=()
 # compare WORKLOAD CLIENTS [noreset]: baton then bare, each from empty queues.
@@ -263,7 +327,11 @@ compare() {
       else
         reset_queues
       fi
-      run_one "$workload" "$side" "$clients"
+      if [ "$workload" = worker_drain ]; then
+        run_drain "$side" "$clients"
+      else
+        run_one "$workload" "$side" "$clients"
+      fi
       if [ "$side" = baton ]; then
         baton+=("$RUN_JOBS_S") baton_cpu+=("$RUN_CPU_US")
       else
