@@ -17,6 +17,12 @@ TextRef text_ref(text* value) {
   return TextRef{VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value)};
 }
 
+bool same_text(Datum a, Datum b) {
+  TextRef x = text_ref(DatumGetTextPP(a));
+  TextRef y = text_ref(DatumGetTextPP(b));
+  return x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
+}
+
 TextRef text_arg(FunctionCallInfo fcinfo, int n) {
   return text_ref(PG_GETARG_TEXT_PP(n));
 }

@@ -16,6 +16,8 @@ void require_arg(FunctionCallInfo fcinfo, int n, const char* name);
 // A text argument (detoasted, not copied). The caller checked it is not NULL.
 TextRef text_arg(FunctionCallInfo fcinfo, int n);
 TextRef text_ref(text* value);
+// Whether two text Datums hold the same bytes.
+bool same_text(Datum a, Datum b);
 // Whole seconds and fractions of an interval; a month counts as 30 days (as PostgreSQL's
 // interval comparison does).
 double interval_seconds(const Interval* value);

@@ -1,5 +1,6 @@
 #include "claim_direct.h"
 
+#include "args.h"
 #include "jobs_write.h"
 
 extern "C" {
@@ -34,13 +35,6 @@ void build_scan_keys(Relation index, const ClaimRequest& request, ClaimScanKeys*
                          InvalidOid, InvalidOid, PointerGetDatum(k->row));
   ScanKeyEntryInitialize(&k->keys[2], 0, 3, BTLessEqualStrategyNumber, InvalidOid, InvalidOid,
                          F_TIMESTAMPTZ_LE, TimestampTzGetDatum(request.due_by));
-}
-
-bool same_text(Datum a, Datum b) {
-  text* x = DatumGetTextPP(a);
-  text* y = DatumGetTextPP(b);
-  return VARSIZE_ANY_EXHDR(x) == VARSIZE_ANY_EXHDR(y) &&
-         memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
 }
 
 // A newer version than the index entry showed (it changed after the scan's snapshot):

@@ -136,12 +136,6 @@ QueueList check_queue_names(FunctionCallInfo fcinfo) {
   return QueueList{hash, queues, ClaimStart{core::kLowestClaimKey, true}};
 }
 
-bool same_text(Datum a, Datum b) {
-  TextRef x = text_ref(DatumGetTextPP(a));
-  TextRef y = text_ref(DatumGetTextPP(b));
-  return x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
-}
-
 // The distinct queues of the list that are not paused, with their claim floors, as the
 // arrays $1, $5, $6, $7 of the several-queues claim. Returns how many.
 int bind_queue_floors(const ArrayArg& names, Datum* values) {
