@@ -106,9 +106,11 @@ extern "C" void on_notice(void* arg, const char* message) {
 void WorkerState::attach_notices(Client& client, const char* who) {
   PGconn* conn = client.native_handle();
   if (conn == nullptr) return;
-  NoticeTarget* target = std::string_view(who) == "fetch"       ? &notice_fetch
-                         : std::string_view(who) == "heartbeat" ? &notice_heartbeat
-                                                                : &notice_slot;
+  const std::string_view w(who);
+  NoticeTarget* target = w == "fetch"       ? &notice_fetch
+                         : w == "report"    ? &notice_report
+                         : w == "heartbeat" ? &notice_heartbeat
+                                            : &notice_slot;
   PQsetNoticeProcessor(conn, on_notice, target);
 }
 
@@ -139,7 +141,6 @@ void WorkerState::drain_and_release() {
             {{"running", held.size()}, {"grace_ms", ms(cfg.grace_period)}});
   }
   for (;;) {
-    report_completed();
     bool idle;
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -147,8 +148,8 @@ void WorkerState::drain_and_release() {
     }
     if (idle) return;
     if (stop_now || Clock::now() >= grace_deadline()) break;
-    // Slots wake us when they queue an outcome; the 1 s cap keeps the deadline check honest
-    // whatever the clock does.
+    // The reporter wakes us after each batch it reported; the 1 s cap keeps the deadline check
+    // honest whatever the clock does.
     wait_wake(std::min(grace_deadline(), Clock::now() + std::chrono::seconds(1)), -1);
   }
   // Grace is over: every job still running is failed so that another worker retries it.
@@ -173,8 +174,7 @@ void WorkerState::drain_and_release() {
         LogLevel::warn, "job_released",
         {{"job", c.job->job.id}, {"task", c.job->job.task}, {"ran_ms", ms_since(c.job->started)}});
   counters.released += releases.size();
-  report(std::move(releases));
-  report_completed();  // outcomes queued meanwhile by handlers that returned in time
+  enqueue(std::move(releases));  // run() stops the reporter once everything is reported
 }
 
 }  // namespace detail
@@ -292,6 +292,7 @@ struct RunGuard {
     }
     w.notify_sleepers();
     w.stop_slots();
+    w.stop_reporter();
     w.stop_heartbeats();
     w.running = false;
   }
@@ -323,12 +324,12 @@ void Worker::run() {
   }
 
   w.fetch_client.emplace(w.connect("fetch"));
+  w.report_client.emplace(w.connect("report"));
   w.heartbeat_client.emplace(w.connect("heartbeat"));
   w.slots.reserve(static_cast<std::size_t>(w.cfg.slots));
   for (int i = 0; i < w.cfg.slots; ++i) {
     auto slot = std::make_unique<detail::Slot>();
     slot->index = i;
-    slot->client.emplace(w.connect("slot"));
     w.slots.push_back(std::move(slot));
   }
   const ServerInfo& server = w.fetch_client->server();
@@ -348,11 +349,12 @@ void Worker::run() {
              {"fetch", w.fetch_client->supports("fetch_v2") ? "fetch_v2" : "fetch_v1"}});
 
   w.start_slots();
+  w.start_reporter();
   w.start_heartbeats();
   w.fetch_loop();
   w.drain_and_release();
-  w.stop_slots();  // waits for handlers released above to return; their results are dropped
-  w.report_completed();
+  w.stop_slots();     // waits for handlers released above to return; their results are dropped
+  w.stop_reporter();  // reports what is still queued
   w.stop_heartbeats();
   WorkerStats s = stats();
   w.log.log(LogLevel::info, "worker_stopped",

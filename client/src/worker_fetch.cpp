@@ -1,5 +1,6 @@
-// The fetcher: claims up to the free slots in one call, hands the jobs out, reports the
-// outcomes, and when idle waits for a NOTIFY or the poll interval (README "Wake-ups").
+// The fetcher: claims up to the free slots in one call, hands the jobs out (the reporter
+// thread reports their outcomes), and when idle waits for a NOTIFY or the poll interval (README
+// "Wake-ups").
 #include <poll.h>
 #include <unistd.h>
 
@@ -56,7 +57,6 @@ void WorkerState::fetch_loop() {
   const auto give_up = [this] { return stopping || exiting; };
   while (!stopping) {
     try {
-      report_completed();
       if (!warned_no_filter && !default_handler && !fetch_client->supports("fetch_v2")) {
         warned_no_filter = true;
         log.log(LogLevel::warn, "no_task_filter",

@@ -2,8 +2,10 @@
 // slots, the logger, the counters and the Worker's state.
 //
 // Threads and what they own:
-//   * the run() thread ("fetcher"): fetch_client; claims, hands jobs to slots, reports the
-//     outcomes the slots queue, drives the shutdown;
+//   * the run() thread ("fetcher"): fetch_client; claims, hands jobs to slots, drives the
+//     shutdown;
+//   * the reporter thread: report_client; reports the outcomes the slots (and the shutdown)
+//     queue, with finish_many, while the fetcher claims the next jobs on its own connection;
 //   * one thread per slot: its own Client (handler heartbeats, follow-up defers with their
 //     finish, the handler's own SQL);
 //   * the heartbeat thread: heartbeat_client;
@@ -169,7 +171,7 @@ struct Completed {
 
 struct Slot {
   int index = 0;
-  std::optional<Client> client;  // only this slot's thread uses it once running
+  std::optional<Client> client;  // connected on first use; only this slot's thread uses it
   bool client_broken = false;    // a call failed with ConnectionError: reconnect before use
   std::thread thread;
 
@@ -214,8 +216,10 @@ struct WorkerState {
   std::mutex sleep_mu;
   std::condition_variable sleep_cv;
 
-  std::mutex mu;  // guards completed, held, busy
+  std::mutex mu;  // guards completed, held, busy, report_exit
   std::deque<Completed> completed;
+  std::condition_variable report_cv;  // completed has outcomes, or report_exit
+  bool report_exit = false;           // the reporter reports what is queued, then returns
   // Running or reporting jobs by lease token (not by id: after a lost lease the same job can
   // be claimed again while the old handler still runs, and each claim is its own entry).
   std::map<std::string, JobPtr> held;
@@ -223,6 +227,8 @@ struct WorkerState {
 
   std::vector<std::unique_ptr<Slot>> slots;
   std::optional<Client> fetch_client;
+  std::optional<Client> report_client;
+  std::thread report_thread;
   std::optional<Client> heartbeat_client;
   std::thread heartbeat_thread;
 
@@ -248,8 +254,8 @@ struct WorkerState {
     Logger* log;
     const char* conn;
   };
-  NoticeTarget notice_fetch{&log, "fetch"}, notice_heartbeat{&log, "heartbeat"},
-      notice_slot{&log, "slot"};
+  NoticeTarget notice_fetch{&log, "fetch"}, notice_report{&log, "report"},
+      notice_heartbeat{&log, "heartbeat"}, notice_slot{&log, "slot"};
 
   // ---- fetcher (worker_fetch.cpp) ----
   void fetch_loop();
@@ -258,10 +264,14 @@ struct WorkerState {
   // Waits until the deadline, a byte on the wake pipe or (socket >= 0) data on the socket.
   Woken wait_wake(Clock::time_point deadline, int socket);
   // ---- reports (worker_report.cpp) ----
-  void report_completed();  // reports what the slots queued
+  void start_reporter();
+  void reporter_main();
+  // Lets the reporter report everything queued so far, then joins it.
+  void stop_reporter();
   // Reports each outcome exactly once (retrying after reconnects), then forgets the jobs.
   void report(std::vector<Completed> batch);
-  void enqueue(Completed c);  // for the fetcher to report
+  void enqueue(Completed c);  // for the reporter to report
+  void enqueue(std::vector<Completed> batch);
   // The job's outcome is known to the server (status) or will never be (lease_lost,
   // abandoned): counts, logs and forgets it.
   void finished(RunningJob& job, const Outcome& outcome, const std::string& status,
@@ -278,6 +288,10 @@ struct WorkerState {
   void run_job(Slot& slot, const JobPtr& job);
   Outcome invoke(RunningJob& job);
   void finish_with_followups(Slot& slot, const JobPtr& job, Outcome outcome);
+  // Makes the slot's connection usable, connecting it on first use. While give_up() is
+  // false it retries with backoff and returns false once give_up() turns true; a give_up
+  // that is true at once means a single attempt, whose failure throws ConnectionError.
+  bool slot_connection(Slot& slot, const std::function<bool()>& give_up);
   void stop_slots();
   int free_slots();
   void dispatch(std::vector<Job> jobs);

@@ -42,18 +42,48 @@ void WorkerState::enqueue(Completed c) {
     std::lock_guard<std::mutex> lock(mu);
     completed.push_back(std::move(c));
   }
-  wake();
+  report_cv.notify_one();
 }
 
-void WorkerState::report_completed() {
-  std::vector<Completed> batch;
+void WorkerState::enqueue(std::vector<Completed> batch) {
+  if (batch.empty()) return;
   {
     std::lock_guard<std::mutex> lock(mu);
-    batch.assign(std::make_move_iterator(completed.begin()),
-                 std::make_move_iterator(completed.end()));
-    completed.clear();
+    for (Completed& c : batch) completed.push_back(std::move(c));
   }
-  if (!batch.empty()) report(std::move(batch));
+  report_cv.notify_one();
+}
+
+void WorkerState::start_reporter() {
+  report_thread = std::thread([this] { reporter_main(); });
+}
+
+void WorkerState::stop_reporter() {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    report_exit = true;
+  }
+  report_cv.notify_all();
+  notify_sleepers();  // a reconnect backoff in progress (it gives up once exiting is set)
+  if (report_thread.joinable()) report_thread.join();
+}
+
+void WorkerState::reporter_main() {
+  // Whatever the slots queued while the previous batch was in flight goes in the next one,
+  // so batches grow with the load by themselves (no timer, no added latency when idle).
+  for (;;) {
+    std::vector<Completed> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      report_cv.wait(lock, [this] { return !completed.empty() || report_exit; });
+      if (completed.empty()) return;  // report_exit with nothing left
+      batch.assign(std::make_move_iterator(completed.begin()),
+                   std::make_move_iterator(completed.end()));
+      completed.clear();
+    }
+    report(std::move(batch));
+    wake();  // the shutdown waits for held jobs to be reported
+  }
 }
 
 void WorkerState::forget(const RunningJob& job) {
@@ -133,7 +163,7 @@ FinishOptions options_of(const Outcome& o) {
 }  // namespace
 
 void WorkerState::report(std::vector<Completed> batch) {
-  Client& c = *fetch_client;
+  Client& c = *report_client;
   std::deque<Completed> pending(std::make_move_iterator(batch.begin()),
                                 std::make_move_iterator(batch.end()));
   // After a lost connection every outcome in flight may have committed, so the rest go one
@@ -177,9 +207,9 @@ void WorkerState::report(std::vector<Completed> batch) {
       pending.pop_front();
     } catch (const ConnectionError& e) {
       log.log(LogLevel::warn, "report_failed",
-              {{"jobs", pending.size()}, {"conn", "fetch"}, {"error", e.what()}});
+              {{"jobs", pending.size()}, {"conn", "report"}, {"error", e.what()}});
       retried = true;
-      if (!reconnect(c, "fetch", [this] { return report_give_up(); })) {
+      if (!reconnect(c, "report", [this] { return report_give_up(); })) {
         for (const Completed& p : pending)
           finished(*p.job, p.outcome, "abandoned", false, "gave up reconnecting at shutdown");
         return;

@@ -188,12 +188,9 @@ void WorkerState::finish_with_followups(Slot& slot, const JobPtr& job, Outcome o
   bool retried = false;
   for (;;) {
     try {
-      if (slot.client_broken || !slot.client->connected()) {
-        if (!reconnect(*slot.client, "slot", [this] { return report_give_up(); })) {
-          finished(*job, out, "abandoned", false, "gave up reconnecting at shutdown");
-          return;
-        }
-        slot.client_broken = false;
+      if (!slot_connection(slot, [this] { return report_give_up(); })) {
+        finished(*job, out, "abandoned", false, "gave up reconnecting at shutdown");
+        return;
       }
       Transaction tx(*slot.client);
       for (const Deferral& d : job->followups)
@@ -230,6 +227,42 @@ void WorkerState::finish_with_followups(Slot& slot, const JobPtr& job, Outcome o
   }
 }
 
+bool WorkerState::slot_connection(Slot& slot, const std::function<bool()>& give_up) {
+  if (!slot.client) {
+    // Connected on first use: a slot whose handlers never need SQL of their own (no
+    // follow-up defers, no ctx.client(), no ctx.heartbeat()) never holds a connection, so
+    // a worker with many slots does not hold (and pay the server for) as many idle backends.
+    const bool single = give_up();
+    Duration delay = cfg.reconnect_min;
+    for (;;) {
+      try {
+        slot.client.emplace(cfg.conninfo);
+        attach_notices(*slot.client, "slot");
+        slot.client_broken = false;
+        return true;
+      } catch (const ConnectionError& e) {
+        log.log(LogLevel::warn, "connect_failed",
+                {{"conn", "slot"}, {"slot", slot.index}, {"error", e.what()}});
+        if (single) throw;
+      }
+      sleep_for(delay, give_up);
+      if (give_up()) return false;
+      delay = std::min<Duration>(delay * 2, cfg.reconnect_max);
+    }
+  }
+  if (!slot.client_broken && slot.client->connected()) return true;
+  if (give_up()) {
+    // A single attempt (the caller has its own fallback): a failure throws ConnectionError.
+    slot.client->reconnect();
+    attach_notices(*slot.client, "slot");
+    counters.reconnects++;
+  } else if (!reconnect(*slot.client, "slot", give_up)) {
+    return false;
+  }
+  slot.client_broken = false;
+  return true;
+}
+
 void WorkerState::mark_lost(RunningJob& job, const char* by, const std::string& error) {
   {
     std::lock_guard<std::mutex> lock(job.mu);
@@ -259,12 +292,8 @@ bool JobContext::heartbeat() {
   detail::Slot& slot = *r_->slot;
   if (r_->lost || r_->released) return false;
   try {
-    if (slot.client_broken || !slot.client->connected()) {
-      slot.client->reconnect();  // one attempt: the background heartbeat keeps trying too
-      w.attach_notices(*slot.client, "slot");
-      slot.client_broken = false;
-      w.counters.reconnects++;
-    }
+    // One attempt: the background heartbeat keeps trying too.
+    w.slot_connection(slot, [] { return true; });
     Heartbeat hb = slot.client->heartbeat(r_->job.id, r_->job.lease_token, w.cfg.lease);
     {
       std::lock_guard<std::mutex> lock(r_->mu);
@@ -322,12 +351,7 @@ void JobContext::defer(const std::string& queue, const std::string& task, const 
 
 Client& JobContext::client() {
   detail::Slot& slot = *r_->slot;
-  if (slot.client_broken || !slot.client->connected()) {
-    slot.client->reconnect();
-    r_->worker->attach_notices(*slot.client, "slot");
-    slot.client_broken = false;
-    r_->worker->counters.reconnects++;
-  }
+  r_->worker->slot_connection(slot, [] { return true; });  // one attempt; throws if it fails
   return *slot.client;
 }
 

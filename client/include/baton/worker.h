@@ -15,11 +15,16 @@
 //
 // How it works (one worker process):
 //   * One fetcher thread with its own connection claims up to the number of free slots in
-//     one fetch (at most max_batch) and hands the jobs to the slots; it also reports the
-//     slots' outcomes, several at a time with finish_many (ARCHITECTURE §5: one fetcher per
-//     process beats many tiny claimers). Only the registered tasks are claimed (fetch_v2
+//     one fetch (at most max_batch) and hands the jobs to the slots (ARCHITECTURE §5: one
+//     fetcher per process beats many tiny claimers).
+//   * One reporter thread with its own connection reports the slots' outcomes, all that
+//     queued up while its previous call ran in one finish_many, so that reporting overlaps
+//     the next fetch instead of waiting for it. Only the registered tasks are claimed (fetch_v2
 //     with `tasks`) unless a default handler is set or the server is 0.1.0 (fetch_v1).
-//   * N slot threads, each with its own Client (Client is not thread safe), run handlers.
+//   * N slot threads run handlers. Each has a Client of its own (Client is not thread safe),
+//     connected the first time a handler needs it (JobContext::client(), heartbeat(), or
+//     follow-up defers, which are committed with the job's success on it): slots of no-op or
+//     pure-compute handlers hold no connection at all.
 //   * One heartbeat thread with its own connection extends the lease of every running job
 //     every heartbeat_interval (default lease/3).
 //   * Idle: after an empty fetch it LISTENs on the queues' channels, calls await_work,
@@ -190,8 +195,9 @@ class JobContext {
   void defer(const std::string& queue, const std::string& task, const Json& args = Json::object(),
              const DeferOptions& options = {});
 
-  // The slot's own connection, for the handler's other SQL. Do not leave a transaction
-  // open and do not keep it beyond the call.
+  // The slot's own connection, for the handler's other SQL (connected on the slot's first
+  // use; ConnectionError if that fails). Do not leave a transaction open and do not keep it
+  // beyond the call.
   Client& client();
 
   // For the worker's own use.
@@ -222,8 +228,8 @@ class Worker {
   // The registered task names, sorted.
   std::vector<std::string> tasks() const;
 
-  // Connects (1 fetcher + 1 heartbeat + `slots` connections), then claims and runs jobs
-  // until stop(); returns after the graceful shutdown. Throws ConnectionError (see
+  // Connects (fetcher, reporter, heartbeat; each slot later, on first use), then claims and
+  // runs jobs until stop(); returns after the graceful shutdown. Throws ConnectionError (see
   // retry_initial_connect), VersionMismatch or PermissionDenied if it cannot start, and
   // std::logic_error if called twice or with no handler. A Worker runs once.
   void run();

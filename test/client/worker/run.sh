@@ -4,7 +4,8 @@
 #   2. kill -9 of a worker in the middle of jobs: recovered after the lease, finished once
 #   3. SIGTERM: running jobs finish within the grace and exit 0; past the grace, released
 #   4. server restart (pg_ctl restart -m fast) mid-run: reconnects, every job ends once
-#   5. wake-ups: a notify => false queue is drained by polling; a notify queue by NOTIFY
+#   5. wake-ups: a notify => false queue is drained by polling; a notify queue by NOTIFY;
+#      slots whose handlers use no SQL hold no connection
 #   6. a 0.1.0 database: fetch_v1 without task filter; a task without a handler fails clearly
 #   7. a finish that committed but whose answer was lost: its retry counts as the success
 # (2 also covers heartbeats of a job longer than its lease and request_abort_v1.)
@@ -269,7 +270,7 @@ check_runs q4 loose "" "succeeded dead" "$WORK/t4.runs"
 echo "5. wake-ups: polling fallback (notify => false) and NOTIFY"
 newdb bw_wake
 sql "SELECT baton.create_queue_v1('q5', notify => false)" >/dev/null
-start_worker t5 --queues q5 --slots 2 --poll-ms 1000
+start_worker t5 --queues q5 --slots 8 --poll-ms 1000
 W5=$WPID
 sleep 1.5  # idle: it has fetched nothing, LISTENs and waits
 t0=$(now_ms)
@@ -281,6 +282,11 @@ if wait_sql 10 "SELECT count(*) = 3 FROM baton.all_jobs WHERE queue = 'q5' AND s
 else
   fail "notify => false: the queue was not drained"
 fi
+# Slots connect on first use, and these handlers use no SQL: 8 slots, yet only the fetch,
+# report and heartbeat connections are open.
+conns=$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = 'bw_wake' AND application_name = 'baton-client'")
+[ "$conns" -eq 3 ] && pass "8 slots of SQL-free handlers: 3 connections (fetch, report, heartbeat)" ||
+  fail "8 slots of SQL-free handlers hold $conns connections, expected 3"
 stop_worker "$W5" 10
 [ "$RC" -eq 0 ] || fail "exit code $RC"
 [ "$(stat t5 notifications)" -eq 0 ] && pass "no notification arrived (notifications=0, fetches=$(stat t5 fetches))" ||
