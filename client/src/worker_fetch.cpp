@@ -66,7 +66,7 @@ void WorkerState::fetch_loop() {
       const int free = free_slots();
       if (free == 0) {
         // Every slot busy: nothing to claim until one frees (it wakes us).
-        wait_wake(Clock::now() + cfg.poll_interval, -1);
+        wait_for_slot();
         continue;
       }
       std::vector<Job> jobs = fetch_jobs(std::min(free, cfg.max_batch));

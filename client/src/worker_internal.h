@@ -174,11 +174,6 @@ struct Slot {
   std::optional<Client> client;  // connected on first use; only this slot's thread uses it
   bool client_broken = false;    // a call failed with ConnectionError: reconnect before use
   std::thread thread;
-
-  std::mutex mu;  // guards assigned, exit
-  std::condition_variable cv;
-  JobPtr assigned;
-  bool exit = false;
 };
 
 // ---- counters -----------------------------------------------------------------------------
@@ -216,14 +211,23 @@ struct WorkerState {
   std::mutex sleep_mu;
   std::condition_variable sleep_cv;
 
-  std::mutex mu;  // guards completed, held, busy, report_exit
+  std::mutex mu;  // guards completed, held, busy, ready, slots_exit, in_hand, report_exit,
+                  // fetcher_wants_slot
   std::deque<Completed> completed;
   std::condition_variable report_cv;  // completed has outcomes, or report_exit
   bool report_exit = false;           // the reporter reports what is queued, then returns
   // Running or reporting jobs by lease token (not by id: after a lost lease the same job can
   // be claimed again while the old handler still runs, and each claim is its own entry).
   std::map<std::string, JobPtr> held;
-  std::vector<bool> busy;  // per slot: a job is assigned and its handler not returned
+  std::vector<bool> busy;  // per slot: its handler is running
+  // Claimed jobs no slot has taken yet. Slots take the next one as soon as their handler
+  // returns, without sleeping, so a fast handler costs no thread switch per job; a slot
+  // that takes a job while more wait wakes one more slot (see dispatch()).
+  std::deque<JobPtr> ready;
+  std::condition_variable ready_cv;  // ready has jobs, or slots_exit
+  bool slots_exit = false;
+  int in_hand = 0;                  // jobs in ready or with a running handler (<= slots)
+  bool fetcher_wants_slot = false;  // the fetcher sleeps until a slot frees
 
   std::vector<std::unique_ptr<Slot>> slots;
   std::optional<Client> fetch_client;
@@ -294,6 +298,8 @@ struct WorkerState {
   bool slot_connection(Slot& slot, const std::function<bool()>& give_up);
   void stop_slots();
   int free_slots();
+  // Sleeps until a slot frees (or a wake-up, or the poll interval).
+  void wait_for_slot();
   void dispatch(std::vector<Job> jobs);
   // ---- heartbeats (worker_heartbeat.cpp) ----
   void start_heartbeats();

@@ -1,4 +1,4 @@
-// The slots: one thread per slot runs handlers on the jobs the fetcher hands it, with its own
+// The slots: one thread per slot runs handlers on the jobs the fetcher queues, with its own
 // Client; and JobContext, the handler's view of its job.
 #include <algorithm>
 
@@ -19,13 +19,11 @@ void WorkerState::start_slots() {
 }
 
 void WorkerState::stop_slots() {
-  for (auto& slot : slots) {
-    {
-      std::lock_guard<std::mutex> lock(slot->mu);
-      slot->exit = true;
-    }
-    slot->cv.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    slots_exit = true;
   }
+  ready_cv.notify_all();
   // A handler that ignores should_stop() holds the shutdown up; say which one, now and then.
   Clock::time_point next_warning = Clock::now() + std::chrono::seconds(5);
   for (;;) {
@@ -34,7 +32,7 @@ void WorkerState::stop_slots() {
       std::lock_guard<std::mutex> lock(mu);
       for (const auto& [token, job] : held)
         if (job->released) stuck.push_back(std::to_string(job->job.id));
-      if (std::none_of(busy.begin(), busy.end(), [](bool b) { return b; })) break;
+      if (in_hand == 0) break;
     }
     if (Clock::now() >= next_warning) {
       std::string ids;
@@ -50,67 +48,90 @@ void WorkerState::stop_slots() {
 
 int WorkerState::free_slots() {
   std::lock_guard<std::mutex> lock(mu);
-  return static_cast<int>(std::count(busy.begin(), busy.end(), false));
+  return static_cast<int>(slots.size()) - in_hand;
+}
+
+void WorkerState::wait_for_slot() {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (in_hand < static_cast<int>(slots.size())) return;
+    fetcher_wants_slot = true;  // the slot that frees first wakes us (once)
+  }
+  wait_wake(Clock::now() + cfg.poll_interval, -1);
 }
 
 void WorkerState::dispatch(std::vector<Job> jobs) {
-  for (Job& j : jobs) {
-    auto job = std::make_shared<RunningJob>();
-    job->job = std::move(j);
-    job->worker = this;
-    job->started = Clock::now();
-    job->last_heartbeat = job->started;
-    Slot* target = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      for (std::size_t i = 0; i < busy.size(); ++i) {
-        if (!busy[i]) {
-          busy[i] = true;
-          target = slots[i].get();
-          break;
-        }
-      }
-      // The fetch asked for no more jobs than free slots, and only this thread makes slots
-      // busy, so there is always one.
-      if (target == nullptr) throw std::logic_error("baton worker: no free slot for a claimed job");
-      job->slot = target;
+  if (jobs.empty()) return;
+  const Clock::time_point now = Clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    // The fetch asked for no more jobs than free slots, and only this thread adds to
+    // in_hand, so they all fit.
+    if (in_hand + static_cast<int>(jobs.size()) > static_cast<int>(slots.size()))
+      throw std::logic_error("baton worker: more jobs claimed than free slots");
+    for (Job& j : jobs) {
+      auto job = std::make_shared<RunningJob>();
+      job->job = std::move(j);
+      job->worker = this;
+      job->started = now;
+      job->last_heartbeat = now;
       held[job->job.lease_token] = job;
+      ready.push_back(std::move(job));
     }
-    log.log(LogLevel::debug, "job_started",
-            {{"job", job->job.id},
-             {"task", job->job.task},
-             {"attempt", job->job.attempt},
-             {"slot", target->index}});
-    {
-      std::lock_guard<std::mutex> lock(target->mu);
-      target->assigned = std::move(job);
-    }
-    target->cv.notify_all();
+    in_hand += static_cast<int>(jobs.size());
   }
+  // One wake-up; the slot it wakes wakes the next if jobs are left, and slots whose
+  // handlers return take the next job themselves: as many slots run as the work needs.
+  ready_cv.notify_one();
 }
 
 void WorkerState::slot_main(Slot& slot) {
+  const auto index = static_cast<std::size_t>(slot.index);
   for (;;) {
     JobPtr job;
+    bool more = false;
     {
-      std::unique_lock<std::mutex> lock(slot.mu);
-      slot.cv.wait(lock, [&] { return slot.assigned != nullptr || slot.exit; });
-      if (!slot.assigned) return;
-      job = std::move(slot.assigned);
+      std::unique_lock<std::mutex> lock(mu);
+      ready_cv.wait(lock, [&] { return !ready.empty() || slots_exit; });
+      // At exit the jobs still queued have been released by the shutdown: taking them
+      // below only counts them out.
+      if (ready.empty()) return;
+      job = std::move(ready.front());
+      ready.pop_front();
+      more = !ready.empty();
+      busy[index] = true;
     }
-    try {
-      run_job(slot, job);
-    } catch (const std::exception& e) {
-      // Only the worker's own bookkeeping can get here (handlers are caught in invoke());
-      // the job's lease then expires and it is retried elsewhere.
-      log.log(LogLevel::error, "slot_error", {{"job", job->job.id}, {"error", e.what()}});
-      forget(*job);
+    if (more) ready_cv.notify_one();
+    job->slot = &slot;
+    bool run = true;
+    {
+      std::lock_guard<std::mutex> job_lock(job->mu);
+      run = job->state == JobState::running;  // else released before a slot took it
     }
+    if (run) {
+      log.log(LogLevel::debug, "job_started",
+              {{"job", job->job.id},
+               {"task", job->job.task},
+               {"attempt", job->job.attempt},
+               {"slot", slot.index}});
+      try {
+        run_job(slot, job);
+      } catch (const std::exception& e) {
+        // Only the worker's own bookkeeping can get here (handlers are caught in invoke());
+        // the job's lease then expires and it is retried elsewhere.
+        log.log(LogLevel::error, "slot_error", {{"job", job->job.id}, {"error", e.what()}});
+        forget(*job);
+      }
+    }
+    bool wake_fetcher = false;
     {
       std::lock_guard<std::mutex> lock(mu);
-      busy[static_cast<std::size_t>(slot.index)] = false;
+      busy[index] = false;
+      --in_hand;
+      wake_fetcher = fetcher_wants_slot;
+      fetcher_wants_slot = false;
     }
-    wake();  // a free slot: the fetcher may claim again
+    if (wake_fetcher) wake();  // a free slot: the fetcher may claim again
   }
 }
 
