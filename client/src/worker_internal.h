@@ -226,6 +226,8 @@ struct WorkerState {
   std::deque<JobPtr> ready;
   std::condition_variable ready_cv;  // ready has jobs, or slots_exit
   bool slots_exit = false;
+  int waiting_slots = 0;            // slots asleep on ready_cv
+  bool slot_waking = false;         // a ready_cv wake-up is on its way (at most one at a time)
   int in_hand = 0;                  // jobs in ready or with a running handler (<= slots)
   bool fetcher_wants_slot = false;  // the fetcher sleeps until a slot frees
 

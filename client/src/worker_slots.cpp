@@ -79,9 +79,15 @@ void WorkerState::dispatch(std::vector<Job> jobs) {
       ready.push_back(std::move(job));
     }
     in_hand += static_cast<int>(jobs.size());
+    // No slot asleep: the busy ones take the jobs when their handlers return. A wake-up
+    // on its way: that slot will pass it on.
+    if (waiting_slots == 0 || slot_waking) return;
+    slot_waking = true;
   }
-  // One wake-up; the slot it wakes wakes the next if jobs are left, and slots whose
-  // handlers return take the next job themselves: as many slots run as the work needs.
+  // One wake-up at a time: the slot it wakes wakes the next if jobs are still waiting,
+  // and slots whose handlers return take the next job themselves. So quick handlers are
+  // run back to back by the few slots already awake (no thread switch per job), while
+  // slow ones soon have every slot busy, one wake-up after the other.
   ready_cv.notify_one();
 }
 
@@ -92,13 +98,22 @@ void WorkerState::slot_main(Slot& slot) {
     bool more = false;
     {
       std::unique_lock<std::mutex> lock(mu);
-      ready_cv.wait(lock, [&] { return !ready.empty() || slots_exit; });
+      while (ready.empty() && !slots_exit) {
+        ++waiting_slots;
+        ready_cv.wait(lock);
+        --waiting_slots;
+        // Ours was the wake-up on its way (or a spurious one: then allowing another
+        // wake-up early is harmless). A notify_one only goes out while a slot waits, so
+        // it always reaches one and the flag never sticks.
+        slot_waking = false;
+      }
       // At exit the jobs still queued have been released by the shutdown: taking them
       // below only counts them out.
       if (ready.empty()) return;
       job = std::move(ready.front());
       ready.pop_front();
-      more = !ready.empty();
+      more = !ready.empty() && waiting_slots > 0 && !slot_waking;
+      if (more) slot_waking = true;
       busy[index] = true;
     }
     if (more) ready_cv.notify_one();

@@ -214,6 +214,12 @@ stop_worker "$W3" 10
   [ "$(sql "SELECT count(*) FROM baton.all_jobs WHERE queue = 'q3' AND status = 'waiting' AND attempts = 0")" -eq 6 ] &&
   pass "the 4 running jobs succeeded with their results; the 6 others were never claimed" ||
   fail "after SIGTERM: $(sql "SELECT string_agg(status || '/' || attempts, ' ') FROM baton.all_jobs WHERE queue = 'q3'")"
+# The 4 slots ran the 4 long jobs side by side, not one after the other (the slots pass
+# wake-ups to one another: a regression there serialises slow handlers).
+overlap=$(awk '$1 == "S" { print $5, 1 } $1 == "E" { print $5, -1 }' "$WORK/t3a.runs" | sort -n |
+  awk '{ n += $2; if (n > max) max = n } END { print max + 0 }')
+[ "$overlap" -eq 4 ] && pass "4 handlers ran at the same time on 4 slots" ||
+  fail "at most $overlap handlers ran at the same time on 4 slots"
 [ "$(grep -c '^S ' "$WORK/t3a.runs")" -eq 4 ] && pass "no job started after the signal" ||
   fail "$(grep -c '^S ' "$WORK/t3a.runs") jobs started, 4 were running at the signal"
 check_runs q3 strict "" "succeeded waiting" "$WORK/t3a.runs"
