@@ -55,4 +55,4 @@ format:
 	clang-format -i extension/src/*/*.cpp extension/src/*/*.h test/unit/*.cpp test/stress/*.cpp \
 	  test/stress/*.h client/include/baton/*.h client/src/*.cpp client/src/*.h \
 	  $(wildcard client/cli/*.cpp client/cli/*.h test/client/*.cpp test/client/*.h \
-	  test/client/*/*.cpp test/client/*/*.h)
+	  test/client/*/*.cpp test/client/*/*.h bench/*.cpp)
