@@ -8,10 +8,10 @@ namespace baton::core {
 
 // This library's version; test/release/check.sh checks it equals baton.control's
 // default_version.
-inline constexpr const char* kLibraryVersion = "0.2.0";
+inline constexpr const char* kLibraryVersion = "0.3.0";
 
 // Every release whose SQL this library serves, oldest first.
-inline constexpr const char* kServedReleases[] = {"0.1.0", "0.2.0"};
+inline constexpr const char* kServedReleases[] = {"0.1.0", "0.2.0", "0.3.0"};
 
 // Whether `version` (an extension version as pg_extension records it) is one of them.
 bool serves_release(const char* version);

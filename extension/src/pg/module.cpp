@@ -5,6 +5,7 @@
 #include "relations.h"
 #include "release_check.h"
 #include "spi.h"
+#include "workflow_settings.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -16,6 +17,7 @@ void _PG_init(void) {
   baton::pg::register_claim_floor_callbacks();
   baton::pg::register_relation_cache_callback();
   baton::pg::define_direct_access_setting();
+  baton::pg::define_workflow_settings();
   baton::pg::register_spi_callbacks();
 }
 }
