@@ -8,7 +8,9 @@ namespace {
 TEST(Release, ServesEveryReleaseUpToItsOwn) {
   EXPECT_TRUE(serves_release("0.1.0"));
   EXPECT_TRUE(serves_release(kLibraryVersion));
-  EXPECT_FALSE(serves_release("0.3.0"));
+  EXPECT_TRUE(serves_release("0.2.0"));
+  EXPECT_TRUE(serves_release("0.3.0"));
+  EXPECT_FALSE(serves_release("0.4.0"));
   EXPECT_FALSE(serves_release("0.1"));
   EXPECT_FALSE(serves_release(""));
 }
