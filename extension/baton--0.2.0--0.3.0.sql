@@ -79,7 +79,9 @@ CREATE TABLE @extschema@.runs (
   correlation_id    text NOT NULL,
   continued_from    bigint REFERENCES @extschema@.runs (id),
   continued_to      bigint REFERENCES @extschema@.runs (id),
-  -- The run's lease is its holder job's lease; fence counts the claims.
+  -- The run's lease is its holder job's lease; fence counts the claims. A fence is known
+  -- to a worker only once its claim has committed (claim_run_v1 is a statement of its own),
+  -- so a claim that rolled back hands out nothing, even though its number is used again.
   fence             bigint NOT NULL DEFAULT 0,
   holder_job        bigint,
   holder_token      uuid,
@@ -209,12 +211,12 @@ BEGIN
       run_id, fence, r.fence USING ERRCODE = 'QB001',
       HINT = 'Another worker advances this run now; stop without writing.';
   END IF;
+  IF r.status <> 'running' THEN
+    RAISE EXCEPTION 'run % is %, not running', run_id, r.status USING ERRCODE = '55000';
+  END IF;
   IF r.holder_job IS NULL OR NOT @extschema@._job_holds_lease(r.holder_job, r.holder_token) THEN
     RAISE EXCEPTION 'run %: the lease of its driver job % has expired', run_id, r.holder_job
       USING ERRCODE = 'QB001', HINT = 'The run will be claimed again by a new driver job.';
-  END IF;
-  IF r.status <> 'running' THEN
-    RAISE EXCEPTION 'run % is %, not running', run_id, r.status USING ERRCODE = '55000';
   END IF;
   IF r.cancel_requested IS NOT NULL THEN
     RAISE EXCEPTION 'run % was cancelled', run_id USING ERRCODE = 'QB004',
@@ -266,7 +268,8 @@ BEGIN
       FROM @extschema@.all_jobs a WHERE a.id = s.compensation_job;
     -- A queue with keep_succeeded => false deletes succeeded jobs (and only those).
     IF job_status IS NULL OR job_status = 'succeeded' THEN
-      UPDATE @extschema@.run_steps x SET compensation_status = 'done', updated_at = pg_catalog.now()
+      UPDATE @extschema@.run_steps x
+         SET compensation_status = 'done', compensation_error = NULL, updated_at = pg_catalog.now()
        WHERE x.run_id = r.id AND x.step = s.step;
       PERFORM @extschema@._run_event(r.id, 'compensated',
         pg_catalog.jsonb_build_object('step', s.step, 'name', s.name, 'job', s.compensation_job));
@@ -334,7 +337,10 @@ DECLARE
   pending integer;
   undeclared text[];
 BEGIN
-  IF mode IS NULL OR mode NOT IN ('sequential', 'parallel') THEN
+  IF mode IS NULL THEN
+    RAISE EXCEPTION 'mode must not be null' USING ERRCODE = '22004';
+  END IF;
+  IF mode NOT IN ('sequential', 'parallel') THEN
     RAISE EXCEPTION 'compensation mode "%" is invalid', mode USING ERRCODE = '22023',
       HINT = 'Use ''sequential'' (one after the other, newest first) or ''parallel''.';
   END IF;
@@ -544,7 +550,11 @@ BEGIN
            holder_token = claim_run_v1.lease_token, updated_at = pg_catalog.now()
      WHERE x.id = r.id;
     IF st = 'running' AND r.cancel_requested IS NOT NULL THEN
-      st := @extschema@._apply_cancel(r.id, r.cancel_requested, NULL);
+      -- The reason given to cancel_run_v1 is in its cancel_requested event.
+      st := @extschema@._apply_cancel(r.id, r.cancel_requested,
+              (SELECT h.payload ->> 'reason' FROM @extschema@.run_history h
+                WHERE h.run_id = r.id AND h.kind = 'cancel_requested'
+                ORDER BY h.seq DESC LIMIT 1));
     ELSIF st = 'compensating' THEN
       st := @extschema@._advance_compensation(r.id);
     END IF;
@@ -704,6 +714,9 @@ CREATE FUNCTION @extschema@.load_run_v1(run_id bigint)
 DECLARE
   snap @extschema@.run_snapshots;
 BEGIN
+  IF run_id IS NULL THEN
+    RAISE EXCEPTION 'run_id must not be null' USING ERRCODE = '22004';
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM @extschema@.runs r WHERE r.id = load_run_v1.run_id) THEN
     RAISE EXCEPTION 'run % does not exist', run_id USING ERRCODE = 'P0002';
   END IF;
@@ -881,7 +894,7 @@ BEGIN
   PERFORM @extschema@._run_event(r.id, 'operator', pg_catalog.jsonb_build_object('action', action));
   IF action = 'give_up' THEN
     UPDATE @extschema@.run_steps s SET compensation_status = 'skipped', updated_at = pg_catalog.now()
-     WHERE s.run_id = r.id AND s.compensation_status IN ('pending', 'failed');
+     WHERE s.run_id = r.id AND s.compensation_status IN ('pending', 'scheduled', 'failed');
     UPDATE @extschema@.runs x SET error = COALESCE(x.error, 'compensation given up by an operator')
      WHERE x.id = r.id;
     PERFORM @extschema@._end_run(r.id, 'failed');
@@ -910,6 +923,9 @@ CREATE FUNCTION @extschema@.run_history_v1(run_id bigint)
   SET search_path = pg_catalog, pg_temp
   AS $fn$
 BEGIN
+  IF run_id IS NULL THEN
+    RAISE EXCEPTION 'run_id must not be null' USING ERRCODE = '22004';
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM @extschema@.runs r WHERE r.id = run_history_v1.run_id) THEN
     RAISE EXCEPTION 'run % does not exist', run_id USING ERRCODE = 'P0002';
   END IF;

@@ -9,11 +9,11 @@ cd "$(dirname "$0")/.."
 PGXS_DIR=$(dirname "$(pg_config --pgxs)")/..
 PG_REGRESS=$PGXS_DIR/test/regress/pg_regress
 REGRESS_TESTS=(setup defer fetch finish admin errors roles hot_path claim_floor search_path
-  direct_path invariants)
+  direct_path workflows invariants)
 # The same suite with the direct path off proves the SQL statements that serve every case
 # the direct path leaves to them (direct_path itself compares both paths).
 SQL_PATH_TESTS=(setup defer fetch finish admin errors roles hot_path claim_floor search_path
-  invariants)
+  workflows invariants)
 
 start_server
 mkdir -p build

@@ -204,6 +204,40 @@ expect "states before the dump" "$states" \
 njobs=$(s "SELECT count(*) FROM baton.all_jobs")
 nstates=$(tr ',' '\n' <<<"$states" | wc -l)
 
+# Workflows (0.3.0 and later): a completed run with steps and a snapshot, a run continued
+# as new (runs referencing each other both ways), and a running run held by its driver
+# job, whose worker goes on after the restore with its lease token and fence.
+has_runs=$(s "SELECT to_regclass('baton.runs') IS NOT NULL")
+if [ "$has_runs" = t ]; then
+  s "SELECT baton.create_queue_v1('dr_wf')" >/dev/null
+  s "SELECT created FROM baton.register_workflow_v1('dr_flow', 1,
+       '{\"steps\": [{\"name\": \"a\", \"compensation\": \"undo_a\"}]}', snapshot_threshold => 10)" >/dev/null
+  # drive KEY: starts a run and claims its driver; prints "run_id|job_id|token|fence"
+  drive() {
+    local run got id token fence
+    run=$(s "SELECT run_id FROM baton.start_run_v1('dr_flow', '{\"k\": \"$1\"}', idempotency_key => '$1',
+               correlation_id => 'dr-$1', queue => 'dr_wf')")
+    got=$(s "SELECT id, lease_token FROM baton.fetch_v2(ARRAY['dr_wf'], 'wf-worker', 1, '1 hour')")
+    IFS='|' read -r id token <<<"$got"
+    fence=$(s "SELECT fence FROM baton.claim_run_v1($run, $id, '$token')")
+    echo "$run|$id|$token|$fence"
+  }
+  IFS='|' read -r done_run done_job done_token done_fence <<<"$(drive done)"
+  s "SELECT baton.record_step_v1($done_run, $done_fence, 1, 'a', '{\"r\": 1}', compensation_task => 'undo_a')" >/dev/null
+  s "SELECT baton.append_event_v1($done_run, $done_fence, 'dr.note', '{\"n\": 1}')" >/dev/null
+  s "SELECT baton.write_snapshot_v1($done_run, $done_fence, 2, '{\"state\": 1}')" >/dev/null
+  s "SELECT baton.complete_run_v1($done_run, $done_fence, '{\"ok\": true}')" >/dev/null
+  s "SELECT baton.finish_v1($done_job, '$done_token', 'succeeded')" >/dev/null
+  IFS='|' read -r cont_run cont_job cont_token cont_fence <<<"$(drive cont)"
+  next_run=$(s "SELECT baton.continue_as_new_v1($cont_run, $cont_fence, '{\"page\": 2}')")
+  s "SELECT baton.finish_v1($cont_job, '$cont_token', 'succeeded')" >/dev/null
+  s "SELECT id FROM baton.fetch_v2(ARRAY['dr_wf'], 'wf-worker', 1, '1 hour')" >/dev/null  # next_run's driver
+  IFS='|' read -r held_run held_job held_token held_fence <<<"$(drive held)"
+  s "SELECT baton.record_step_v1($held_run, $held_fence, 1, 'a', compensation_task => 'undo_a')" >/dev/null
+  expect "runs before the dump" \
+    "$(s "SELECT string_agg(status::text, ',' ORDER BY id) FROM baton.runs")" "completed,continued,running,running"
+fi
+
 # ---------------------------------------------------------------------------------------
 # 3. The listing, over the columns the source version has.
 # ---------------------------------------------------------------------------------------
@@ -231,6 +265,23 @@ SELECT last_value, is_called FROM baton.job_id_seq;
 SELECT a.id, h.* FROM baton.all_jobs a CROSS JOIN LATERAL baton.job_history_v1(a.id) h
  ORDER BY a.id, h.seq;
 EOF
+  # The workflow tables (0.3.0 and later), when this database has them.
+  if [ "$(sql "$db" "SELECT to_regclass('baton.runs') IS NOT NULL")" = t ]; then
+    cat >>"$file" <<EOF
+\\echo == baton.workflows
+SELECT $(columns baton.workflows) FROM baton.workflows ORDER BY name, version;
+\\echo == baton.runs
+SELECT $(columns baton.runs) FROM baton.runs ORDER BY id;
+\\echo == baton.run_history
+SELECT $(columns baton.run_history) FROM baton.run_history ORDER BY run_id, seq;
+\\echo == baton.run_steps
+SELECT $(columns baton.run_steps) FROM baton.run_steps ORDER BY run_id, step;
+\\echo == baton.run_snapshots
+SELECT $(columns baton.run_snapshots) FROM baton.run_snapshots ORDER BY run_id, through_seq;
+\\echo == baton.run_id_seq
+SELECT last_value, is_called FROM baton.run_id_seq;
+EOF
+  fi
 }
 listing() { "${PSQL[@]}" -d "$1" -f "$2" >"$3"; }  # listing DB SQL_FILE OUTPUT
 catalog() { "${PSQL[@]}" -d "$1" -f "$here/catalog.sql" >"$2"; }
@@ -397,6 +448,25 @@ expect "after restore, finish in dr_nokeep" \
   "$(d "SELECT baton.finish_v1($nokeep_id, '$token', 'succeeded')")" succeeded
 expect "after restore, success in dr_nokeep deleted" \
   "$(d "SELECT count(*) FROM baton.all_jobs WHERE id = $nokeep_id")" 0
+
+# The held run goes on after the restore with its worker's fence; load_run_v1 uses the
+# dumped snapshot; a new run gets an id above every dumped one; idempotency keys hold.
+if [ "${has_runs:-f}" = t ]; then
+  expect "after restore, step of the held run" \
+    "$(d "SELECT baton.record_step_v1($held_run, $held_fence, 2, 'b')")" 3
+  d "SELECT baton.complete_run_v1($held_run, $held_fence)" >/dev/null
+  expect "after restore, held run completed" \
+    "$(d "SELECT status FROM baton.runs WHERE id = $held_run")" completed
+  expect "after restore, load_run_v1 of the completed run" \
+    "$(d "SELECT string_agg(item || ':' || seq, ',' ORDER BY seq) FROM baton.load_run_v1($done_run)")" \
+    "snapshot:2,event:3,event:4"
+  expect "after restore, continue-as-new links" \
+    "$(d "SELECT continued_to = $next_run FROM baton.runs WHERE id = $cont_run")" t
+  new_run=$(d "SELECT run_id FROM baton.start_run_v1('dr_flow', queue => 'dr_wf')")
+  [ "$new_run" -gt "$next_run" ] || fail "after restore, new run id $new_run <= $next_run"
+  expect "after restore, an idempotency key still finds its run" \
+    "$(d "SELECT run_id = $done_run AND NOT created FROM baton.start_run_v1('dr_flow', idempotency_key => 'done', queue => 'dr_wf')")" t
+fi
 
 echo "dump/restore from $from: $njobs jobs in $nstates states kept" \
      "(restored as $restored; states: $states)$migration_note"
