@@ -4,7 +4,10 @@
 # (demo/defer_jobs.cpp, defer_many), a baton::Worker with 4 slots draining them
 # (demo/demo_worker.cpp: a progress line; retries of a flaky task; follow-up jobs; emails that
 # bounce and go dead on purpose), then the `baton` CLI: `baton status` and the history of a
-# job that was retried, and the dead jobs. Exits non-zero if any step fails or a job is left
+# job that was retried, and the dead jobs; then a durable workflow (demo/order_saga.cpp): an
+# order saga (reserve stock -> charge card -> ship) whose shipping fails, so its steps are
+# undone in reverse order (refund card, release stock) and the run ends compensated, with
+# the run's history from baton.run_history_v1. Exits non-zero if any step fails or a job is left
 # over (waiting, scheduled, running, or dead other than the bounces).
 # DEMO_JOBS=N defers N jobs instead of 5,000.
 set -euo pipefail
@@ -57,3 +60,12 @@ fi
 echo
 echo '$ baton jobs --status dead      # the emails that bounced: a permanent failure, no retries'
 "$BATON" jobs --status dead
+
+echo
+echo '--- a durable workflow: an order saga (demo/order_saga.cpp) ---'
+demo/build/order_saga --timeout 30
+RUN=$(psql -X -At -c "SELECT id FROM baton.workflow_runs WHERE correlation_id = 'order-1001'")
+echo
+echo "\$ psql -c 'SELECT seq, kind, payload FROM baton.run_history_v1($RUN)'"
+psql -X -q -P pager=off -c "SELECT seq, kind, left(payload::text, 90) AS payload
+  FROM baton.run_history_v1($RUN)"

@@ -21,6 +21,8 @@ void throw_for_sqlstate(const std::string& message, const std::string& sqlstate,
     // this backend (pg_terminate_backend), so the connection is gone.
     throw ConnectionError(message, s, detail, hint);
   if (s == "QB001") throw LeaseLost(message, s, detail, hint);
+  if (s == "QB003") throw DefinitionConflict(message, s, detail, hint);
+  if (s == "QB004") throw RunCancelled(message, s, detail, hint);
   if (s == "P0002" || s == "42704") throw NotFound(message, s, detail, hint);
   if (s.compare(0, 2, "22") == 0 || s == "54000") throw InvalidArgument(message, s, detail, hint);
   if (s == "23505" || s == "55000") throw Conflict(message, s, detail, hint);

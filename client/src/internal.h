@@ -138,4 +138,11 @@ struct Client::Impl {
   }
 };
 
+namespace detail {
+// The Client's state for calls implemented outside its member functions (workflow_calls.cpp).
+struct ClientAccess {
+  static Client::Impl& impl(Client& client) { return *client.impl_; }
+};
+}  // namespace detail
+
 }  // namespace baton

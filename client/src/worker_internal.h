@@ -192,6 +192,7 @@ struct WorkerState {
   Duration heartbeat_interval{};
   std::map<std::string, Handler> handlers;
   Handler default_handler;
+  std::map<std::string, std::shared_ptr<WorkflowVersions>> workflows;  // by workflow name
   Logger log;
   Counters counters;
 

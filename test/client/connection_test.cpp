@@ -77,7 +77,7 @@ TEST(Connection, TerminatedBackendThenReconnect) {
   c.reconnect();
   EXPECT_TRUE(c.connected());
   EXPECT_NE(c.backend_pid(), pid);
-  EXPECT_EQ(c.server().extension_version, "0.2.0");  // handshake ran again
+  EXPECT_EQ(c.server().extension_version, "0.3.0");  // handshake ran again
   c.defer(q, "after");  // the prepared statement is made again on the new connection
   baton::FetchOptions f;
   f.max_jobs = 10;

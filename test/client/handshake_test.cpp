@@ -20,9 +20,9 @@ bool has(const std::vector<std::string>& v, const std::string& x) {
 TEST(Handshake, InstalledRelease) {
   Client c;
   const baton::ServerInfo& s = c.server();
-  EXPECT_EQ(s.extension_version, "0.2.0");
-  EXPECT_EQ(s.library_version, "0.2.0");
-  EXPECT_EQ(s.package_version, "0.2.0");
+  EXPECT_EQ(s.extension_version, "0.3.0");
+  EXPECT_EQ(s.library_version, "0.3.0");
+  EXPECT_EQ(s.package_version, "0.3.0");
   EXPECT_TRUE(s.has_version_v1);
   EXPECT_FALSE(s.upgrade_pending);
   EXPECT_TRUE(has(s.api, "fetch_v2"));
@@ -45,8 +45,8 @@ TEST(Handshake, OldRelease010SpeaksV1Only) {
   const baton::ServerInfo& s = c.server();
   EXPECT_EQ(s.extension_version, "0.1.0");
   EXPECT_FALSE(s.has_version_v1);
-  EXPECT_TRUE(s.upgrade_pending);  // the package on the server is 0.2.0
-  EXPECT_EQ(s.package_version, "0.2.0");
+  EXPECT_TRUE(s.upgrade_pending);  // the package on the server is 0.3.0
+  EXPECT_EQ(s.package_version, "0.3.0");
   EXPECT_TRUE(c.supports("fetch_v1"));
   EXPECT_FALSE(c.supports("fetch_v2"));
   EXPECT_FALSE(c.supports("pause_queue_v1"));
@@ -79,7 +79,7 @@ TEST(Handshake, OldRelease010SpeaksV1Only) {
   // After the upgrade, a refreshed handshake sees the new procedures.
   c.execute("ALTER EXTENSION baton UPDATE");
   c.refresh_server_info();
-  EXPECT_EQ(c.server().extension_version, "0.2.0");
+  EXPECT_EQ(c.server().extension_version, "0.3.0");
   EXPECT_TRUE(c.server().has_version_v1);
   EXPECT_TRUE(c.supports("fetch_v2"));
   jobs = c.fetch({"old"}, "w", only_t2);

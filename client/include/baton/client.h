@@ -41,6 +41,10 @@ typedef struct pg_conn PGconn;
 
 namespace baton {
 
+namespace detail {
+struct ClientAccess;  // the workflow calls (workflow_calls.cpp) reach the connection's state
+}
+
 // Version of this client library.
 inline constexpr const char* kClientVersion = "0.2.0";
 
@@ -187,6 +191,7 @@ class Client {
   void execute(const std::string& sql);
 
  private:
+  friend struct detail::ClientAccess;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -10,6 +10,10 @@
 //   PermissionDenied  42501: the role lacks a baton_* grant.
 //   VersionMismatch   QB002 from the server, a database without baton, or a server that lacks
 //                     a procedure this client (or this call) needs.
+//   DefinitionConflict  QB003: a workflow version registered with another definition (a
+//                     Conflict).
+//   RunCancelled      QB004: a fenced write to a run whose cancellation is pending.
+//   SnapshotFormatError, NonDeterminismError: raised by the workflow runtime (workflow.h).
 //
 // Anything else is thrown as a plain baton::Error.
 #pragma once
@@ -82,6 +86,32 @@ class PermissionDenied : public Error {
 // The client and the server's baton do not fit: QB002 (the server's library is older than
 // the database's baton SQL), baton missing from the database, or a procedure missing.
 class VersionMismatch : public Error {
+ public:
+  using Error::Error;
+};
+
+// QB003: this workflow version is registered with another definition (its hash differs).
+// A changed workflow is a new version.
+class DefinitionConflict : public Conflict {
+ public:
+  using Conflict::Conflict;
+};
+
+// QB004: the run was cancelled while this driver held it; stop its code without writing
+// (the next driver job applies the cancellation).
+class RunCancelled : public Error {
+ public:
+  using Error::Error;
+};
+
+// A snapshot payload in a format this client does not read (or not of its format's shape).
+class SnapshotFormatError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A workflow body reached a step other than the one its history recorded at that position.
+class NonDeterminismError : public Error {
  public:
   using Error::Error;
 };

@@ -161,6 +161,9 @@ namespace detail {
 struct RunningJob;
 }
 
+struct Workflow;  // workflow.h
+class WorkflowVersions;
+
 // What a handler may do besides its work. Valid only during the handler call, on the
 // handler's thread (the flag readers are thread safe).
 class JobContext {
@@ -225,6 +228,11 @@ class Worker {
   // A handler for every task without its own; the worker then claims any task (no task
   // filter). Before run() only.
   void handle_default(Handler handler);
+  // Registers a workflow version (workflow.h): the handler of its driver jobs, task
+  // "wf:<name>", which runs run_driver_job() on the slot's connection. Several versions of
+  // one workflow share the task; each run is driven by its own version. Register the
+  // compensation tasks' handlers with handle(). Before run() only.
+  void workflow(const Workflow& workflow);
   // The registered task names, sorted.
   std::vector<std::string> tasks() const;
 
