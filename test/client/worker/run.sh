@@ -8,6 +8,8 @@
 #      slots whose handlers use no SQL hold no connection
 #   6. a 0.1.0 database: fetch_v1 without task filter; a task without a handler fails clearly
 #   7. a finish that committed but whose answer was lost: its retry counts as the success
+#   8. kill -9 of a worker in the middle of workflow runs: each run resumes at its first
+#      unfinished step on another worker; no step recorded before the kill runs again
 # (2 also covers heartbeats of a job longer than its lease and request_abort_v1.)
 # Needs PGHOST/PGPORT/PGUSER of a throwaway server started by test/lib/server.sh:
 #   cd /work/main && . test/lib/server.sh && start_server && test/client/worker/run.sh
@@ -378,6 +380,65 @@ fi
 stray=$(cat "$WORK"/*.err | grep -cv '^ts=[^ ]* level=[a-z]* worker=[^ ]* event=[a-z_]*' || true)
 [ "${stray:-0}" -eq 0 ] && pass "logs: $(cat "$WORK"/*.err | wc -l) lines, all key=value events" ||
   fail "$stray log lines are not key=value events"
+
+# ---- 8 ------------------------------------------------------------------------------------
+echo "8. kill -9 of a worker in the middle of workflow runs (lease 2 s): resumed, no finished step re-run"
+newdb bw_wf
+sql "SELECT baton.create_queue_v1('wfq')" >/dev/null
+start_worker t8a --workflow --queues wfq --slots 4 --lease-ms 2000 --poll-ms 300
+W8A=$WPID
+wait_sql 10 "SELECT count(*) = 1 FROM baton.workflows WHERE name = 'steps4'" ||
+  fail "worker A did not register the workflow"
+sql "SELECT count(*) FROM (SELECT baton.start_run_v1('steps4', '{\"sleep_ms\": 1500}', queue => 'wfq')
+       FROM generate_series(1, 8)) s" >/dev/null
+deadline=$(($(now_ms) + 15000))
+until [ "$(awk '$1 == "W" && $3 == 3 && $6 == "begin"' "$WORK/t8a.runs" 2>/dev/null | wc -l)" -ge 4 ]; do
+  [ "$(now_ms)" -lt "$deadline" ] || { fail "worker A never reached step 3 of 4 runs"; break; }
+  sleep 0.05
+done
+kill -9 "$W8A"
+wait "$W8A" 2>/dev/null || true
+# What the history held at the kill: those steps must never run again.
+sql "SELECT run_id, max(step) FROM baton.run_steps GROUP BY run_id" | tr '|' ' ' >"$WORK/t8.recorded"
+interrupted=$(awk '$1 == "W" && $6 == "begin" { b[$2 " " $3] = 1 } $1 == "W" && $6 == "end" { delete b[$2 " " $3] }
+  END { print length(b) }' "$WORK/t8a.runs")
+[ "$interrupted" -ge 1 ] && pass "killed worker A with $interrupted steps running" || fail "no step was running at the kill"
+start_worker t8b --workflow --queues wfq --slots 4 --lease-ms 2000 --poll-ms 300
+W8B=$WPID
+if wait_sql 40 "SELECT count(*) = 8 FROM baton.workflow_runs WHERE status = 'completed'"; then
+  pass "worker B completed all 8 runs"
+else
+  fail "runs after the kill: $(sql "SELECT string_agg(status || ':' || n, ' ') FROM (SELECT status, count(*) n FROM baton.workflow_runs GROUP BY 1) s")"
+fi
+stop_worker "$W8B" 10
+[ "$(sql "SELECT count(*) FROM baton.workflow_runs WHERE status = 'completed' AND steps = 4
+          AND jsonb_array_length(output -> 'steps') = 4")" -eq 8 ] &&
+  pass "each run recorded 4 steps once and completed with their 4 results" || fail "runs without 4 steps"
+# Per run and step: how often its fn began (both workers' logs), against what was recorded.
+bad=$(cat "$WORK/t8a.runs" "$WORK/t8b.runs" | awk -v rec="$WORK/t8.recorded" '
+  BEGIN { while ((getline l < rec) > 0) { split(l, f, " "); recorded[f[1]] = f[2] } }
+  $1 == "W" && $6 == "begin" { n[$2 " " $3]++; runs[$2] = 1 }
+  END {
+    for (r in runs) for (k = 1; k <= 4; k++) {
+      c = n[r " " k] + 0
+      if (c < 1) { print "run " r " step " k " never ran"; continue }
+      if (k <= recorded[r] + 0) { checked++; if (c != 1) print "run " r " step " k " (recorded before the kill) ran " c " times" }
+      if (c > 2) print "run " r " step " k " ran " c " times"
+    }
+    print "checked " checked + 0
+  }')
+checked=$(sed -n 's/^checked //p' <<<"$bad")
+bad=$(grep -v '^checked ' <<<"$bad" || true)
+[ -z "$bad" ] && [ "$checked" -ge 8 ] &&
+  pass "none of the $checked steps recorded before the kill ran again; each unfinished one ran again once at most" ||
+  fail "${bad:-only $checked steps were recorded at the kill}"
+# The interrupted runs resumed at their first unfinished step: their earlier results are
+# worker A's, memoised, and their fence shows the second claim.
+resumed=$(sql "SELECT count(*) FROM baton.workflow_runs
+                WHERE (output -> 'steps' -> 0 ->> 'pid')::int = $W8A
+                  AND (output -> 'steps' -> 3 ->> 'pid')::int <> $W8A AND fence >= 2")
+[ "$resumed" -ge 1 ] && pass "$resumed runs resumed on worker B with worker A's memoised results (fence >= 2)" ||
+  fail "no run shows worker A's memoised steps and worker B's last step"
 
 echo "worker tests: $(($(now_ms) - T_START)) ms, $FAILURES failure(s)"
 [ "$FAILURES" -eq 0 ]

@@ -4,7 +4,7 @@
 //
 //   test_worker --queues q1[,q2] [--slots 4] [--lease-ms 30000] [--poll-ms 5000]
 //               [--grace-ms 30000] [--heartbeat-ms N] [--name NAME] --log FILE
-//               [--stats FILE] [--log-level debug|info|warn|error]
+//               [--stats FILE] [--log-level debug|info|warn|error] [--workflow]
 //
 // Tasks:
 //   work   {"sleep_ms": N, "fail_pct": P, "ctx_sleep": bool}: sleeps N ms (in
@@ -12,14 +12,18 @@
 //          should_stop() every 10 ms), then fails with probability P %.
 //   chain  like work, and on success defers a follow-up `work` job {"parent": <id>} into
 //          the same queue with JobContext::defer (committed with the success).
+// Workflow (with --workflow): "steps4" version 1, four steps; step 3 sleeps the input's
+// "sleep_ms" (checking should-stop is not possible inside a step: a kill -9 is the test).
 // Log lines (one write(2) each, O_APPEND, so processes sharing the file do not interleave):
 //   S <job> <attempt> <pid> <unix_us>
 //   E <job> <attempt> <pid> <unix_us> <ok|fail|stopped>
+//   W <run> <step> <pid> <unix_us> begin|end    (a workflow step's fn starts / returns)
 // --stats writes the worker's counters as key=value lines when run() returns.
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <baton/worker.h>
+#include <baton/workflow.h>
 
 #include <chrono>
 #include <cstdio>
@@ -107,12 +111,42 @@ baton::Json work(const baton::Job& job, baton::JobContext& ctx, RunLog& log, boo
   return {{"by", ::getpid()}, {"attempt", job.attempt}};
 }
 
+// The workflow of the crash test: four memoised steps, each logged when its fn begins and
+// ends, so the driver can tell which steps ran twice.
+baton::Workflow steps4(RunLog& log) {
+  baton::Workflow wf("steps4", 1);
+  for (int k = 1; k <= 4; ++k)
+    wf.declare_step("s" + std::to_string(k), baton::Compensation::none());
+  wf.body = [&log](baton::WorkflowContext& ctx) -> baton::Json {
+    const std::string run = std::to_string(ctx.run_id());
+    baton::Json out = baton::Json::array();
+    for (int k = 1; k <= 4; ++k) {
+      out.push_back(ctx.step(
+          "s" + std::to_string(k),
+          [&] {
+            const std::string at =
+                run + " " + std::to_string(k) + " " + std::to_string(::getpid()) + " ";
+            log.line("W " + at + std::to_string(now_us()) + " begin");
+            if (k == 3)
+              std::this_thread::sleep_for(
+                  std::chrono::milliseconds(ctx.input().value("sleep_ms", 0)));
+            log.line("W " + at + std::to_string(now_us()) + " end");
+            return baton::Json{{"k", k}, {"pid", ::getpid()}};
+          },
+          baton::Compensation::none()));
+    }
+    return {{"steps", out}};
+  };
+  return wf;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   baton::WorkerConfig cfg;
   cfg.install_signal_handlers = true;
   std::string log_path, stats_path;
+  bool with_workflow = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -137,6 +171,8 @@ int main(int argc, char** argv) {
       cfg.heartbeat_interval = millis();
     } else if (a == "--name") {
       cfg.name = value();
+    } else if (a == "--workflow") {
+      with_workflow = true;
     } else if (a == "--log") {
       log_path = value();
     } else if (a == "--stats") {
@@ -165,6 +201,12 @@ int main(int argc, char** argv) {
     worker.handle("chain", [&log](const baton::Job& job, baton::JobContext& ctx) {
       return work(job, ctx, log, true);
     });
+    if (with_workflow) {
+      baton::Workflow wf = steps4(log);
+      baton::Client client(cfg.conninfo);
+      baton::register_workflow(client, wf);
+      worker.workflow(wf);
+    }
     worker.run();
     if (!stats_path.empty()) {
       baton::WorkerStats s = worker.stats();
