@@ -56,6 +56,7 @@ Command retry_command();
 Command check_command();
 Command upgrade_command();
 Command worker_command();
+Command runs_command();
 
 // Helpers shared by the commands.
 // Requires the named positionals (e.g. {"QUEUE", "TASK"}) and allows `optional` more;

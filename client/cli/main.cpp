@@ -19,8 +19,8 @@ namespace {
 
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
-      status_command(), jobs_command(),  defer_command(),   cancel_command(),
-      retry_command(),  check_command(), upgrade_command(), worker_command(),
+      status_command(), jobs_command(),    defer_command(),  cancel_command(), retry_command(),
+      check_command(),  upgrade_command(), worker_command(), runs_command(),
   };
   return commands;
 }
@@ -34,7 +34,8 @@ const Command* find_command(const std::string& name) {
 const char* kExitCodesHelp =
     "Exit codes:\n"
     "  0  ok\n"
-    "  1  the command failed (a server error is shown with its SQLSTATE)\n"
+    "  1  the command failed (a server error is shown with its SQLSTATE; for runs also a\n"
+    "     database whose baton predates 0.3.0, which has no workflows)\n"
     "  2  usage error: bad arguments or config file\n"
     "  3  cannot connect to the server (or the connection was lost)\n"
     "  4  check: the database's baton differs from the installed package (upgrade pending)\n"

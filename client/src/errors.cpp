@@ -51,6 +51,13 @@ const char* introduced_in(const std::string& procedure) {
   if (procedure == "fetch_v2" || procedure == "pause_queue_v1" || procedure == "resume_queue_v1" ||
       procedure == "version_v1")
     return "0.2.0";
+  static const char* const workflow_procedures[] = {
+      "register_workflow_v1", "start_run_v1",      "claim_run_v1",       "load_run_v1",
+      "record_step_v1",       "append_event_v1",   "write_snapshot_v1",  "complete_run_v1",
+      "fail_run_v1",          "compensate_all_v1", "continue_as_new_v1", "cancel_run_v1",
+      "resolve_run_v1",       "run_history_v1"};
+  for (const char* p : workflow_procedures)
+    if (procedure == p) return "0.3.0";
   return "0.1.0";
 }
 

@@ -17,7 +17,10 @@ using detail::to_param;
 
 Rows run(Client& client, const Call& call, const std::string& select_list, bool prepare,
          const std::string& suffix = {}) {
-  return ClientAccess::impl(client).run(call, select_list, prepare, suffix);
+  auto& impl = ClientAccess::impl(client);
+  // A database before 0.3.0: VersionMismatch naming the release, not "function does not exist".
+  impl.require(call.procedure(), "workflows");
+  return impl.run(call, select_list, prepare, suffix);
 }
 
 std::vector<WorkflowEvent> events_of(const Rows& rows, int seq, int at, int kind, int payload,

@@ -1,4 +1,4 @@
-// The version handshake against the installed 0.2.0, a 0.1.0 database, a database without
+// The version handshake against the installed newest release, a 0.1.0 database, a database without
 // baton, and a server that is not there.
 #include <gtest/gtest.h>
 

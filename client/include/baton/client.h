@@ -46,7 +46,7 @@ struct ClientAccess;  // the workflow calls (workflow_calls.cpp) reach the conne
 }
 
 // Version of this client library.
-inline constexpr const char* kClientVersion = "0.2.0";
+inline constexpr const char* kClientVersion = "0.3.0";
 
 // The procedures this client cannot work without; the handshake refuses a server that lacks
 // any of them (VersionMismatch).

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tests of the `baton` CLI (client/build/baton) against the running server described by
 # PGHOST/PGPORT/PGUSER (test/lib/server.sh), in fresh databases it creates:
-#   cli_main  baton 0.2.0: status, jobs, defer, cancel, retry, worker, check (current)
+#   cli_main  baton 0.3.0: status, jobs, defer, cancel, retry, worker, check (current), runs
 #   cli_old   CREATE EXTENSION baton VERSION '0.1.0': check (4), upgrade dry-run / --execute
+#   cli_v2    CREATE EXTENSION baton VERSION '0.2.0': runs (no workflows before 0.3.0: 1)
 #   cli_none  no baton: check and other commands (5)
 # Every command is run for its output (exact values) and its exit code, including the error
 # paths (usage 2, server error 1 with SQLSTATE, unreachable server 3).
@@ -100,6 +101,7 @@ fresh_db() {
 echo "== setup"
 fresh_db cli_main
 fresh_db cli_old
+fresh_db cli_v2
 fresh_db cli_none
 psql_at -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS cli_plain" \
   -c "CREATE ROLE cli_plain LOGIN"
@@ -107,6 +109,7 @@ psql_at -d cli_main -c "CREATE EXTENSION baton" \
   -c "SELECT baton.create_queue_v1('emails'), baton.create_queue_v1('later'),
              baton.create_queue_v1('work')" >/dev/null
 psql_at -d cli_old -c "CREATE EXTENSION baton VERSION '0.1.0'"
+psql_at -d cli_v2 -c "CREATE EXTENSION baton VERSION '0.2.0'"
 export PGDATABASE=cli_main
 
 echo "== help and usage errors (exit 2)"
@@ -114,7 +117,10 @@ run --help
 expect_rc "baton --help" 0
 expect_has "baton --help lists commands" "$out" "  upgrade  ALTER EXTENSION baton UPDATE"
 expect_has "baton --help documents exit codes" "$out" "  4  check: the database's baton differs"
-for c in status jobs defer cancel retry check upgrade worker; do
+expect_has "baton --help lists runs" "$out" "  runs     workflow runs: list, show, start, cancel, resolve (baton 0.3.0)"
+expect_has "baton --help: exit 1 for runs before 0.3.0" "$out" "for runs also a
+     database whose baton predates 0.3.0, which has no workflows"
+for c in status jobs defer cancel retry check upgrade worker runs; do
   run "$c" --help
   expect_rc "baton $c --help" 0
   expect_has "baton $c --help usage" "$(head -1 <<<"$out")" "usage: baton $c"
@@ -192,23 +198,27 @@ echo "== check"
 run check
 expect_rc "check, current" 0
 expect_eq "check, current: message" "$out" \
-  'baton 0.2.0 in database "cli_main" is current (package 0.2.0, library 0.2.0)'
+  'baton 0.3.0 in database "cli_main" is current (package 0.3.0, library 0.3.0)'
 run check --json
 expect_rc "check --json, current" 0
 expect_eq "check --json, current" "$(j '[d["status"], d["extension_version"], d["package_version"], d["library_version"], d["upgrade_pending"], d["installed"]]')" \
-  '["current","0.2.0","0.2.0","0.2.0",false,true]'
+  '["current","0.3.0","0.3.0","0.3.0",false,true]'
 run -d dbname=cli_old check
 expect_rc "check, 0.1.0" 4
 expect_eq "check, 0.1.0: message" "$err" \
-  'baton check: upgrade pending: database "cli_old" has baton 0.1.0, the installed package is 0.2.0 (run: baton upgrade --execute, or ALTER EXTENSION baton UPDATE)'
+  'baton check: upgrade pending: database "cli_old" has baton 0.1.0, the installed package is 0.3.0 (run: baton upgrade --execute, or ALTER EXTENSION baton UPDATE)'
 run -d dbname=cli_old check --json
 expect_rc "check --json, 0.1.0" 4
 expect_eq "check --json, 0.1.0" "$(j '[d["status"], d["extension_version"], d["package_version"], d["library_version"], d["upgrade_pending"]]')" \
-  '["upgrade_pending","0.1.0","0.2.0",null,true]'
+  '["upgrade_pending","0.1.0","0.3.0",null,true]'
+run -d dbname=cli_old runs
+expect_rc "runs, baton 0.1.0" 1
+expect_eq "runs, baton 0.1.0: message" "$err" \
+  'baton runs: error: workflows need baton 0.3.0 or later; database "cli_old" has baton 0.1.0 (run: baton upgrade --execute, or ALTER EXTENSION baton UPDATE)'
 run -d dbname=cli_none check
 expect_rc "check, no baton" 5
 expect_eq "check, no baton: message" "$err" \
-  'baton check: baton is not installed in database "cli_none" (the server has package 0.2.0: CREATE EXTENSION baton)'
+  'baton check: baton is not installed in database "cli_none" (the server has package 0.3.0: CREATE EXTENSION baton)'
 run -d dbname=cli_none check --json
 expect_eq "check --json, no baton" "$(j '[d["status"], d["installed"], d["extension_version"]]')" \
   '["not_installed",false,null]'
@@ -227,8 +237,8 @@ expect_eq "upgrade as a role that may not: message" "$(head -1 <<<"$err")" \
   'baton upgrade: error: role "cli_plain" may not update baton in database "cli_old": it is owned by postgres: connect as its owner or a superuser (SQLSTATE 42501)'
 run -d dbname=cli_old upgrade
 expect_rc "upgrade dry run" 0
-expect_eq "upgrade dry run: output" "$out" 'database "cli_old": baton 0.1.0, installed package 0.2.0
-update path: 0.1.0 -> 0.2.0
+expect_eq "upgrade dry run: output" "$out" 'database "cli_old": baton 0.1.0, installed package 0.3.0
+update path: 0.1.0 -> 0.2.0 -> 0.3.0
 role "postgres" may run it (superuser)
 would run: SET lock_timeout = '"'5000ms'"'; ALTER EXTENSION baton UPDATE;
   retrying up to 3 attempts when the lock wait times out (SQLSTATE 55P03)
@@ -237,7 +247,7 @@ run -d dbname=cli_old upgrade --json --lock-timeout 2s
 expect_rc "upgrade --json dry run" 0
 expect_eq "upgrade --json dry run" \
   "$(j '[d["status"], d["executed"], d["from"], d["to"], d["path"], d["lock_timeout_ms"], d["statements"]]')" \
-  '["dry_run",false,"0.1.0","0.2.0",["0.1.0","0.2.0"],2000,["SET lock_timeout = '"'2000ms'"'","ALTER EXTENSION baton UPDATE"]]'
+  '["dry_run",false,"0.1.0","0.3.0",["0.1.0","0.2.0","0.3.0"],2000,["SET lock_timeout = '"'2000ms'"'","ALTER EXTENSION baton UPDATE"]]'
 expect_eq "upgrade dry run changed nothing" \
   "$(psql_at -d cli_old -c "SELECT extversion FROM pg_extension WHERE extname = 'baton'")" "0.1.0"
 run -d dbname=cli_old upgrade --lock-timeout 0s
@@ -266,15 +276,15 @@ wait "$holder"
 run -d dbname=cli_old upgrade --execute
 expect_rc "upgrade --execute" 0
 expect_match "upgrade --execute: output" "$out" \
-  'baton updated in database "cli_old": 0\.1\.0 -> 0\.2\.0 \(attempt 1, [0-9]+ ms\)'
+  'baton updated in database "cli_old": 0\.1\.0 -> 0\.3\.0 \(attempt 1, [0-9]+ ms\)'
 expect_eq "upgrade --execute: version" \
-  "$(psql_at -d cli_old -c "SELECT extversion FROM pg_extension WHERE extname = 'baton'")" "0.2.0"
+  "$(psql_at -d cli_old -c "SELECT extversion FROM pg_extension WHERE extname = 'baton'")" "0.3.0"
 run -d dbname=cli_old check
 expect_rc "check after upgrade" 0
 run -d dbname=cli_old upgrade --execute --json
 expect_rc "upgrade when current" 0
 expect_eq "upgrade when current: JSON" "$(j '[d["status"], d["executed"], d["from"], d["to"]]')" \
-  '["current",false,"0.2.0","0.2.0"]'
+  '["current",false,"0.3.0","0.3.0"]'
 
 echo "== defer"
 run defer emails send_welcome '{"user_id": 42}'
@@ -550,6 +560,339 @@ expect_rc "worker with [task *] exits 0 on SIGINT" 0
 run jobs show "$any_id" --json
 expect_eq "worker: [task *] runs any task" "$(j '[d["job"]["status"], d["job"]["result"]]')" \
   '["succeeded",{"ran":"whatever"}]'
+
+echo "== runs (workflows, 0.3.0)"
+# Runs are set up and driven in plain SQL, as sql/workflows.sql does: a driver job is taken
+# with fetch_v2, claimed with claim_run_v1, finished with finish_v1.
+psql_at -c "SET client_min_messages = error" \
+  -c "SELECT baton.create_queue_v1(q) FROM unnest(ARRAY['workflows', 'wf_hold', 'wf_comp',
+        'wf_op1', 'wf_op2', 'wf_op3']) q" \
+  -c "SELECT created FROM baton.register_workflow_v1('trip', 1,
+        '{\"steps\": [{\"name\": \"reserve\", \"compensation\": \"unreserve\"}]}')" \
+  -c "SELECT created FROM baton.register_workflow_v1('trip', 2,
+        '{\"steps\": [{\"name\": \"reserve\", \"compensation\": \"unreserve\"}], \"v\": 2}')" \
+  -c "SELECT created FROM baton.register_workflow_v1('plain', 1)" >/dev/null
+# sql_run WORKFLOW QUEUE [true]: starts a run (version 1) in QUEUE and claims it with its
+# driver job; with true, records step 1 (compensation unreserve, one attempt) and finishes
+# the driver job (the run stays running, held by nobody); without, the driver keeps holding
+# it. Prints the run's id.
+sql_run() {
+  psql_at -c "SET client_min_messages = error" -f - <<SQL | tail -1
+SELECT run_id AS r FROM baton.start_run_v1('$1', '{"n": 1}', queue => '$2', version => 1) \gset
+SELECT id AS d, lease_token AS t FROM baton.fetch_v2(ARRAY['$2'], 'cli-test', 1, '5 minutes') \gset
+SELECT status FROM baton.claim_run_v1(:r, :d, :'t') \g /dev/null
+\if ${3:-false}
+SELECT baton.record_step_v1(:r, 1, 1, 'reserve', '{"seat": 7}', compensation_task => 'unreserve',
+  compensation_args => '{"seat": 7}', compensation_max_attempts => 1) \g /dev/null
+SELECT baton.finish_v1(:d, :'t', 'succeeded') \g /dev/null
+\endif
+\echo :r
+SQL
+}
+# op_run QUEUE: a run of trip in needs_operator: step 1 recorded with a compensation of one
+# attempt, compensate_all_v1, the compensation job fails (dead), the next driver's claim
+# finds that. Prints the run's id.
+op_run() {
+  psql_at -c "SET client_min_messages = error" -f - <<SQL | tail -1
+SELECT run_id AS r FROM baton.start_run_v1('trip', '{"n": 1}', queue => '$1', version => 1) \gset
+SELECT id AS d, lease_token AS t FROM baton.fetch_v2(ARRAY['$1'], 'cli-test', 1, '5 minutes') \gset
+SELECT status FROM baton.claim_run_v1(:r, :d, :'t') \g /dev/null
+SELECT baton.record_step_v1(:r, 1, 1, 'reserve', '{"seat": 7}', compensation_task => 'unreserve',
+  compensation_args => '{"seat": 7}', compensation_max_attempts => 1) \g /dev/null
+SELECT baton.compensate_all_v1(:r, 1) \g /dev/null
+SELECT baton.finish_v1(:d, :'t', 'succeeded') \g /dev/null
+SELECT id AS c, lease_token AS ct FROM baton.fetch_v2(ARRAY['$1'], 'cli-test', 1, '5 minutes') \gset
+SELECT baton.finish_v1(:c, :'ct', 'failed', error => 'seat service down') \g /dev/null
+SELECT id AS d2, lease_token AS t2 FROM baton.fetch_v2(ARRAY['$1'], 'cli-test', 1, '5 minutes') \gset
+SELECT status FROM baton.claim_run_v1(:r, :d2, :'t2') \g /dev/null
+SELECT baton.finish_v1(:d2, :'t2', 'succeeded') \g /dev/null
+\echo :r
+SQL
+}
+hold=$(sql_run plain wf_hold)
+comp=$(sql_run trip wf_comp true)
+op1=$(op_run wf_op1)
+op2=$(op_run wf_op2)
+op3=$(op_run wf_op3)
+expect_match "runs setup: run ids" "$hold $comp $op1 $op2 $op3" '[0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+'
+expect_eq "runs setup: statuses" \
+  "$(psql_at -c "SELECT string_agg(status, ' ' ORDER BY id) FROM baton.workflow_runs")" \
+  "running running needs_operator needs_operator needs_operator"
+
+# usage errors (2)
+run runs bogus
+expect_rc "runs bogus" 2
+expect_has "runs bogus: message" "$err" "baton runs: unknown runs subcommand 'bogus'"
+run runs show
+expect_rc "runs show without ID" 2
+expect_has "runs show without ID: message" "$err" "baton runs: missing argument: ID"
+run runs show abc
+expect_rc "runs show abc" 2
+expect_has "runs show abc: message" "$err" 'run ID must be an integer, not "abc"'
+run runs show 1 2
+expect_rc "runs show 1 2" 2
+expect_has "runs show 1 2: message" "$err" "unexpected arguments: 2"
+run runs show 1 --status failed
+expect_rc "runs show --status" 2
+expect_has "runs show --status: message" "$err" "runs show takes no --status option"
+run runs --status nope
+expect_rc "runs --status nope" 2
+expect_has "runs --status nope: message" "$err" "--status must be one of running, suspended"
+run runs --limit 0
+expect_rc "runs --limit 0" 2
+expect_has "runs --limit 0: message" "$err" "--limit must be between 1 and 100000, not 0"
+run runs --input '{}'
+expect_rc "runs --input (list)" 2
+expect_has "runs --input: message" "$err" "baton runs: runs takes no --input option"
+run runs start
+expect_rc "runs start without WORKFLOW" 2
+expect_has "runs start without WORKFLOW: message" "$err" "missing argument: WORKFLOW"
+run runs start trip --input '{bad'
+expect_rc "runs start --input malformed" 2
+expect_has "runs start --input malformed: message" "$err" "--input is not valid JSON"
+run runs start trip --workflow-version x
+expect_rc "runs start --workflow-version x" 2
+expect_has "runs start --workflow-version x: message" "$err" '--workflow-version must be an integer, not "x"'
+run runs start trip --compensate
+expect_rc "runs start --compensate" 2
+expect_has "runs start --compensate: message" "$err" "runs start takes no --compensate option"
+run runs cancel
+expect_rc "runs cancel without ID" 2
+run runs cancel 1 --queue q
+expect_rc "runs cancel --queue" 2
+expect_has "runs cancel --queue: message" "$err" "runs cancel takes no --queue option"
+run runs resolve "$op1"
+expect_rc "runs resolve without ACTION" 2
+expect_has "runs resolve without ACTION: message" "$err" "missing argument: ACTION"
+run runs resolve "$op1" undo
+expect_rc "runs resolve undo" 2
+expect_has "runs resolve undo: message" "$err" 'ACTION must be retry, mark_done or give_up, not "undo"'
+run --json runs resolve "$op1" undo
+expect_eq "runs --json usage error" "$(j '[d["error"]["kind"], d["exit_code"]]')" '["usage",2]'
+
+# unreachable server (3), no baton (5), baton before 0.3.0 (1; 0.1.0 above, before its upgrade)
+run -d "host=/nonexistent port=1" runs
+expect_rc "runs, unreachable server" 3
+expect_has "runs, unreachable server: message" "$err" "cannot connect"
+run -d "host=/nonexistent port=1" runs show 1 --json
+expect_rc "runs show, unreachable server" 3
+expect_eq "runs show, unreachable server: JSON kind" "$(j 'd["error"]["kind"]')" "connection"
+run -d dbname=cli_none runs
+expect_rc "runs, no baton" 5
+expect_has "runs, no baton: message" "$err" 'baton runs: error: baton is not installed in database "cli_none"'
+run -d dbname=cli_none runs start trip
+expect_rc "runs start, no baton" 5
+run -d dbname=cli_v2 runs
+expect_rc "runs, baton 0.2.0" 1
+expect_eq "runs, baton 0.2.0: message" "$err" \
+  'baton runs: error: workflows need baton 0.3.0 or later; database "cli_v2" has baton 0.2.0 (run: baton upgrade --execute, or ALTER EXTENSION baton UPDATE)'
+run -d dbname=cli_v2 runs show 1 --json
+expect_rc "runs show --json, baton 0.2.0" 1
+expect_eq "runs show --json, baton 0.2.0: error" "$(j '[d["error"]["kind"], d["exit_code"]]')" \
+  '["version_mismatch",1]'
+for sub in "start trip" "cancel 1" "resolve 1 retry"; do
+  # shellcheck disable=SC2086
+  run -d dbname=cli_v2 runs $sub
+  expect_rc "runs $sub, baton 0.2.0" 1
+  expect_has "runs $sub, baton 0.2.0: message" "$err" "workflows need baton 0.3.0 or later"
+done
+
+# runs start
+run runs start plain
+expect_rc "runs start" 0
+expect_match "runs start: output" "$out" 'started run [0-9]+ \(workflow plain\)'
+plain=$(sed -n 's/^started run \([0-9]*\) .*/\1/p' <<<"$out")
+expect_eq "runs start: the newest run" "$plain" "$((op3 + 1))"
+run runs start --json trip --input '{"order": 7}' --idempotency-key order-7 \
+  --correlation-id order:7 --queue wf_comp --workflow-version 1
+expect_rc "runs start --json with options" 0
+order=$(j 'd["id"]')
+expect_eq "runs start --json" "$(j '[d["id"] == '"$plain"' + 1, d["workflow"], d["created"]]')" \
+  '[true,"trip",true]'
+run runs start --json trip --idempotency-key order-7
+expect_rc "runs start, same idempotency key" 0
+expect_eq "runs start, same idempotency key: the first run" "$(j '[d["id"], d["created"]]')" \
+  "[$order,false]"
+run runs start trip -i '{}' --idempotency-key order-7
+expect_eq "runs start, same idempotency key: output" "$out" \
+  "run $order was started before with idempotency key \"order-7\" (not created again)"
+run runs start nosuch
+expect_rc "runs start, unknown workflow" 1
+expect_has "runs start, unknown workflow: SQLSTATE" "$err" "(SQLSTATE 42704)"
+run runs start trip --workflow-version 9
+expect_rc "runs start, unknown version" 1
+expect_has "runs start, unknown version: SQLSTATE" "$err" "(SQLSTATE 42704)"
+run runs start trip --queue nosuch
+expect_rc "runs start, unknown queue" 1
+expect_has "runs start, unknown queue: message" "$err" 'queue "nosuch" does not exist (SQLSTATE 42704)'
+run runs start trip --idempotency-key ""
+expect_rc "runs start, empty idempotency key" 1
+expect_has "runs start, empty idempotency key: SQLSTATE" "$err" "(SQLSTATE 22023)"
+
+# runs (the list)
+run runs --json
+expect_rc "runs --json" 0
+expect_eq "runs --json: ids, newest first" "$(j '[r["id"] for r in d["runs"]]')" \
+  "[$order,$plain,$op3,$op2,$op1,$comp,$hold]"
+expect_eq "runs --json: the started run" \
+  "$(j '[d["runs"][0][k] for k in ("workflow","version","status","queue","input","output","error","idempotency_key","correlation_id","steps","events","finished_at")]')" \
+  '["trip",1,"running","wf_comp",{"order":7},null,null,"order-7","order:7",0,1,null]'
+expect_eq "runs --json: the defaults (queue, correlation id, newest version)" \
+  "$(j '[d["runs"][1]["queue"], d["runs"][1]["correlation_id"], d["runs"][1]["version"], d["runs"][1]["idempotency_key"]]')" \
+  "[\"workflows\",\"run:$plain\",1,null]"
+run runs --workflow plain --json
+expect_eq "runs --workflow" "$(j '[r["id"] for r in d["runs"]]')" "[$plain,$hold]"
+run runs --status needs_operator --workflow trip -n 2 --json
+expect_eq "runs --status --limit" "$(j '[r["id"] for r in d["runs"]]')" "[$op3,$op2]"
+run runs --status needs_operator
+expect_rc "runs --status needs_operator" 0
+expect_match "runs: header" "$(head -1 <<<"$out")" \
+  'ID +WORKFLOW +VERSION +STATUS +STEPS +EVENTS +CORRELATION ID +CREATED +FINISHED +ERROR'
+expect_eq "runs --status needs_operator: rows" \
+  "$(tail -n +2 <<<"$out" | awk '{print $1, $2, $3, $4, $5, $6, $7, $10}')" \
+  "$op3 trip 1 needs_operator 1 6 run:$op3 -
+$op2 trip 1 needs_operator 1 6 run:$op2 -
+$op1 trip 1 needs_operator 1 6 run:$op1 -"
+expect_eq "runs: no note under the limit" "$err" ""
+run runs --limit 1
+expect_eq "runs --limit 1: one row" "$(tail -n +2 <<<"$out" | awk '{print $1, $2, $4}')" \
+  "$order trip running"
+expect_eq "runs --limit: note" "$err" "(showing the newest 1 runs; --limit N for more)"
+run runs --status suspended
+expect_rc "runs, none" 0
+expect_eq "runs, none: output" "$out" "no runs"
+
+# runs show
+holder=$(psql_at -c "SELECT holder_job FROM baton.workflow_runs WHERE id = $op1")
+cjob=$(psql_at -c "SELECT job_id FROM baton.pending_compensations WHERE run_id = $op1")
+run runs show "$op1"
+expect_rc "runs show" 0
+expect_eq "runs show: fields" "$(sed -n '1,18p' <<<"$out")" "run $op1
+  workflow         trip
+  version          1
+  status           needs_operator
+  queue            wf_op1
+  steps            1
+  events           6
+  input            {\"n\":1}
+  output           -
+  error            -
+  correlation id   run:$op1
+  idempotency key  -
+  continued from   -
+  continued to     -
+  fence            2
+  holder job       $holder
+  compensation     sequential
+  snapshot         -"
+expect_match "runs show: times" "$(sed -n '19,20p' <<<"$out")" \
+  '  created at       [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}Z
+  finished at      -'
+expect_has "runs show: pending compensations" "$out" "pending compensations
+STEP  NAME     TASK       STATUS  JOB  ERROR
+   1  reserve  unreserve  failed  $(printf '%3s' "$cjob")  seat service down
+"
+expect_has "runs show: history header" "$out" "history
+SEQ  AT                    EVENT                   PAYLOAD"
+expect_eq "runs show: history rows" "$(tail -6 <<<"$out" | awk '{print $1, $4}')" "1 started
+2 step
+3 compensation_started
+4 compensation_scheduled
+5 compensation_failed
+6 needs_operator"
+expect_match "runs show: a payload, truncated" "$(tail -5 <<<"$out" | head -1)" \
+  '  2  [0-9: -]+Z  step  +\{"compensation":\{"args":\{"seat":7\},"max_attempts":1,"task":"unreserve"\},"name":"reserve","result":\{"…'
+run runs show "$op1" --json
+expect_rc "runs show --json" 0
+expect_eq "runs show --json: run" \
+  "$(j '[d["run"][k] for k in ("id","workflow","version","status","queue","input","steps","events","fence","compensation_mode","cancel_requested","finished_at","snapshot_through_seq")]')" \
+  "[$op1,\"trip\",1,\"needs_operator\",\"wf_op1\",{\"n\":1},1,6,2,\"sequential\",null,null,null]"
+expect_eq "runs show --json: pending compensations" \
+  "$(j '[[c["step"], c["name"], c["task"], c["args"], c["status"], c["job_id"], c["error"]] for c in d["pending_compensations"]]')" \
+  "[[1,\"reserve\",\"unreserve\",{\"seat\":7},\"failed\",$cjob,\"seat service down\"]]"
+expect_eq "runs show --json: history" "$(j '[[e["seq"], e["kind"]] for e in d["history"]]')" \
+  '[[1,"started"],[2,"step"],[3,"compensation_started"],[4,"compensation_scheduled"],[5,"compensation_failed"],[6,"needs_operator"]]'
+expect_eq "runs show --json: a payload" "$(j 'd["history"][0]["payload"]')" \
+  '{"input":{"n":1},"version":1,"workflow":"trip"}'
+run runs show "$plain"
+expect_has "runs show: no pending compensations" "$out" "pending compensations
+none
+"
+run runs show 999999
+expect_rc "runs show, unknown run" 1
+expect_eq "runs show, unknown run: message" "$err" \
+  "baton runs: error: run 999999 does not exist (SQLSTATE P0002)"
+run runs show 999999 --json
+expect_eq "runs show --json, unknown run" \
+  "$(j '[d["error"]["kind"], d["error"]["sqlstate"], d["exit_code"]]')" '["not_found","P0002",1]'
+
+# runs cancel
+run runs cancel "$plain" --reason "not needed"
+expect_rc "runs cancel" 0
+expect_eq "runs cancel: output" "$out" "run $plain cancelled"
+run runs show "$plain" --json
+expect_eq "runs cancel: state" \
+  "$(j '[d["run"]["status"], [e["kind"] for e in d["history"]], d["history"][1]["payload"].get("reason"), d["run"]["finished_at"] is None]')" \
+  '["cancelled",["started","cancel_requested","cancelled"],"not needed",false]'
+run runs cancel "$plain"
+expect_rc "runs cancel twice" 1
+expect_eq "runs cancel twice: message" "$err" \
+  "baton runs: error: run $plain is cancelled: only a running or suspended run can be cancelled (SQLSTATE 55000)"
+run runs cancel "$plain" --json
+expect_eq "runs cancel --json, wrong state" \
+  "$(j '[d["error"]["kind"], d["error"]["sqlstate"], d["exit_code"]]')" '["conflict","55000",1]'
+run runs cancel 999999
+expect_rc "runs cancel, unknown run" 1
+expect_has "runs cancel, unknown run: message" "$err" "run 999999 does not exist (SQLSTATE P0002)"
+run runs cancel "$hold"
+expect_rc "runs cancel, held by a driver" 0
+expect_eq "runs cancel, held by a driver: output" "$out" \
+  "run $hold: cancellation requested; a driver holds it and stops at its next write (status running)"
+run runs show "$hold"
+expect_eq "runs cancel, held by a driver: show" "$(sed -n 4p <<<"$out")" \
+  "  status           running (cancel requested)"
+run runs cancel "$comp" --compensate --reason "customer asked" --json
+expect_rc "runs cancel --compensate" 0
+expect_eq "runs cancel --compensate --json" "$(j '[d["id"], d["status"]]')" "[$comp,\"compensating\"]"
+run runs show "$comp" --json
+expect_eq "runs cancel --compensate: its compensation is scheduled" \
+  "$(j '[d["run"]["status"], d["run"]["compensation_mode"], [[c["step"], c["status"]] for c in d["pending_compensations"]]]')" \
+  '["compensating","sequential",[[1,"scheduled"]]]'
+
+# runs resolve
+run runs resolve "$comp" retry
+expect_rc "runs resolve, not needs_operator" 1
+expect_eq "runs resolve, not needs_operator: message" "$err" \
+  "baton runs: error: run $comp is compensating, not needs_operator (SQLSTATE 55000)"
+run runs resolve 999999 give_up
+expect_rc "runs resolve, unknown run" 1
+expect_has "runs resolve, unknown run: message" "$err" "run 999999 does not exist (SQLSTATE P0002)"
+run runs resolve "$op1" retry
+expect_rc "runs resolve retry" 0
+expect_eq "runs resolve retry: output" "$out" "run $op1 resolved (retry): status compensating"
+run runs show "$op1" --json
+expect_eq "runs resolve retry: the compensation is deferred again" \
+  "$(j '[d["run"]["status"], [[c["step"], c["status"], c["job_id"] != '"$cjob"'] for c in d["pending_compensations"]], d["history"][-1]["kind"]]')" \
+  '["compensating",[[1,"scheduled",true]],"compensation_scheduled"]'
+run runs resolve "$op1" give_up
+expect_rc "runs resolve twice" 1
+expect_has "runs resolve twice: SQLSTATE" "$err" "is compensating, not needs_operator (SQLSTATE 55000)"
+run runs resolve "$op2" mark_done --json
+expect_rc "runs resolve mark_done" 0
+expect_eq "runs resolve mark_done --json" "$(j '[d["id"], d["action"], d["status"]]')" \
+  "[$op2,\"mark_done\",\"compensated\"]"
+run runs resolve "$op3" give_up
+expect_rc "runs resolve give_up" 0
+expect_eq "runs resolve give_up: output" "$out" "run $op3 resolved (give_up): status failed"
+run runs --status failed
+expect_eq "runs --status failed: the given-up run with its error" \
+  "$(tail -n +2 <<<"$out" | awk '{print $1, $4}'; tail -n +2 <<<"$out" | sed 's/.*Z  //')" \
+  "$op3 failed
+compensation given up by an operator"
+run runs show "$op3" --json
+expect_eq "runs resolve give_up: state" \
+  "$(j '[d["run"]["status"], d["run"]["error"], d["run"]["finished_at"] is None, d["pending_compensations"], d["history"][-1]["kind"]]')" \
+  '["failed","compensation given up by an operator",false,[],"failed"]'
 
 echo
 if [ "$failed" -ne 0 ]; then
