@@ -266,8 +266,18 @@ BEGIN
   LOOP
     SELECT a.status, a.error INTO job_status, job_error
       FROM @extschema@.all_jobs a WHERE a.id = s.compensation_job;
-    -- A queue with keep_succeeded => false deletes succeeded jobs (and only those).
-    IF job_status IS NULL OR job_status = 'succeeded' THEN
+    IF job_status IS NULL THEN
+      -- A queue with keep_succeeded => false deletes its succeeded jobs (and only those);
+      -- elsewhere a missing job was purged (purge_finished_v1) and how it ended is unknown:
+      -- an operator decides rather than baton guessing it succeeded.
+      IF EXISTS (SELECT 1 FROM @extschema@.queues q WHERE q.name = r.queue AND NOT q.keep_succeeded) THEN
+        job_status := 'succeeded';
+      ELSE
+        job_status := 'dead';
+        job_error := 'compensation job ' || s.compensation_job || ' is gone (purged): its outcome is unknown';
+      END IF;
+    END IF;
+    IF job_status = 'succeeded' THEN
       UPDATE @extschema@.run_steps x
          SET compensation_status = 'done', compensation_error = NULL, updated_at = pg_catalog.now()
        WHERE x.run_id = r.id AND x.step = s.step;

@@ -373,6 +373,24 @@ SELECT pg_temp.take('k3', 'wf_nokeep') AS task;
 SELECT status, fence FROM pg_temp.claim('k', 'k3');
 SELECT pg_temp.finish('k3');
 SELECT status, error, pg_temp.kinds('k') FROM baton.workflow_runs WHERE id = pg_temp.run('k');
+-- in a queue that keeps its jobs, a compensation job purged before its driver ran has an
+-- unknown outcome: needs_operator, not a guess that it succeeded
+SELECT baton.create_queue_v1('wf_purge') AS created;
+SELECT pg_temp.start('g', 'trip', 'wf_purge') AS created;
+SELECT pg_temp.take('g1', 'wf_purge') AS task;
+SELECT status, fence FROM pg_temp.claim('g', 'g1');
+SELECT baton.record_step_v1(pg_temp.run('g'), 1, 1, 'flight', compensation_task => 'cancel_flight') AS seq;
+SELECT baton.compensate_all_v1(pg_temp.run('g'), 1);
+SELECT pg_temp.finish('g1');
+SELECT pg_temp.take('g2', 'wf_purge') AS task;
+SELECT pg_temp.finish('g2');
+DELETE FROM baton.jobs_finished WHERE id = pg_temp.job('g2');
+SELECT pg_temp.take('g3', 'wf_purge') AS task;
+SELECT status, fence FROM pg_temp.claim('g', 'g3');
+SELECT pg_temp.finish('g3');
+SELECT step, compensation_status, compensation_error LIKE 'compensation job % is gone (purged)%' AS why
+  FROM baton.run_steps WHERE run_id = pg_temp.run('g');
+SELECT baton.resolve_run_v1(pg_temp.run('g'), 'mark_done');
 -- nothing to compensate: compensated at once
 SELECT pg_temp.start('z', 'saga', 'wf_fail') AS created;
 SELECT pg_temp.take('z1', 'wf_fail') AS task;
