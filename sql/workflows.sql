@@ -373,6 +373,39 @@ SELECT pg_temp.take('k3', 'wf_nokeep') AS task;
 SELECT status, fence FROM pg_temp.claim('k', 'k3');
 SELECT pg_temp.finish('k3');
 SELECT status, error, pg_temp.kinds('k') FROM baton.workflow_runs WHERE id = pg_temp.run('k');
+-- a crash during compensate_all resumes at the next uncompensated step: two compensations;
+-- after the first, the driver behind it dies twice (its claim rolled back; then its worker
+-- gone, lease expired and reaped) and the retried driver still goes on with the second
+SELECT baton.create_queue_v1('wf_crash') AS created;
+SELECT pg_temp.start('cx', 'trip', 'wf_crash') AS created;
+SELECT pg_temp.take('cx1', 'wf_crash') AS task;
+SELECT status, fence FROM pg_temp.claim('cx', 'cx1');
+SELECT baton.record_step_v1(pg_temp.run('cx'), 1, s, 'step' || s, compensation_task => 'undo' || s) AS seq
+  FROM generate_series(1, 2) AS s;
+SELECT baton.compensate_all_v1(pg_temp.run('cx'), 1);
+SELECT pg_temp.finish('cx1');
+SELECT pg_temp.take('cx2', 'wf_crash') AS task;
+SELECT pg_temp.finish('cx2');
+SELECT pg_temp.take('cx3', 'wf_crash') AS task;
+BEGIN;
+SELECT status FROM pg_temp.claim('cx', 'cx3');
+ROLLBACK;  -- the first crash: nothing of the claim stays
+SELECT step, compensation_status FROM baton.run_steps WHERE run_id = pg_temp.run('cx') ORDER BY step;
+UPDATE baton.jobs SET lease_expires_at = now() - interval '1 second' WHERE id = pg_temp.job('cx3');
+SELECT baton.reap_v1() AS reaped;  -- the second: the driver job waits for its next attempt
+SELECT pg_sleep(1.2);  -- the driver's retry backoff
+DELETE FROM t_held WHERE tag = 'cx3';
+SELECT pg_temp.take('cx3', 'wf_crash') AS task;
+SELECT status, fence FROM pg_temp.claim('cx', 'cx3');
+SELECT pg_temp.finish('cx3');
+SELECT step, compensation_status FROM baton.run_steps WHERE run_id = pg_temp.run('cx') ORDER BY step;
+SELECT pg_temp.take('cx4', 'wf_crash') AS task;
+SELECT pg_temp.finish('cx4');
+SELECT pg_temp.take('cx5', 'wf_crash') AS task;
+SELECT status, fence FROM pg_temp.claim('cx', 'cx5');
+SELECT pg_temp.finish('cx5');
+SELECT payload ->> 'name' AS step, kind FROM baton.run_history_v1(pg_temp.run('cx'))
+ WHERE kind IN ('compensation_scheduled', 'compensated') ORDER BY seq;
 -- in a queue that keeps its jobs, a compensation job purged before its driver ran has an
 -- unknown outcome: needs_operator, not a guess that it succeeded
 SELECT baton.create_queue_v1('wf_purge') AS created;
