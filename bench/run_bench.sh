@@ -11,15 +11,20 @@
 #   BENCH_CLIENTS   client counts to run (default "1 4 16")
 #   BENCH_HISTORY   finished jobs put into baton.jobs_finished for the history run (default 1000000)
 #   BENCH_WORKLOADS workloads to run (default "defer cycle_single cycle_batch cycle_single_keep
-#                   cycle_batch_keep history worker_drain")
+#                   cycle_batch_keep history worker_drain workflow_steps")
 #   BENCH_WORKER_JOBS      jobs each worker_drain run drains (default 50000)
 #   BENCH_WORKER_BATCH     jobs per claim and most per finish in worker_drain (default 100)
 #   BENCH_WORKER_MAX_SLOTS cap of the C++ worker's slots in worker_drain (default 160)
+#   BENCH_WF_RUNS          workflow runs each workflow_steps run drives (default 2000)
+#   BENCH_WF_STEPS         no-op steps per workflow run in workflow_steps (default 10)
+#   BENCH_WF_SLOTS_PER_CLIENT  the C++ worker's slots per client in workflow_steps (default 4)
+#   BENCH_WF_MAX_SLOTS     cap of the C++ worker's slots in workflow_steps (default 64)
 #
 # Output ends with one line per workload and client count:
 #   RESULT <workload> clients=<n> baton=<jobs/s> bare=<jobs/s> ratio=<baton/bare>
 # preceded by the matching
 #   CPU <workload> clients=<n> cpu_us_per_job_baton=<µs> cpu_us_per_job_bare=<µs>
+# (workflow_steps: steps/s and cpu_us_per_step_* instead of jobs).
 set -euo pipefail
 export LC_ALL=C
 
@@ -30,10 +35,14 @@ BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_CLIENTS=${BENCH_CLIENTS:-1 4 16}
 BENCH_HISTORY=${BENCH_HISTORY:-1000000}
-BENCH_WORKLOADS=${BENCH_WORKLOADS:-defer cycle_single cycle_batch cycle_single_keep cycle_batch_keep history worker_drain}
+BENCH_WORKLOADS=${BENCH_WORKLOADS:-defer cycle_single cycle_batch cycle_single_keep cycle_batch_keep history worker_drain workflow_steps}
 BENCH_WORKER_JOBS=${BENCH_WORKER_JOBS:-50000}
 BENCH_WORKER_BATCH=${BENCH_WORKER_BATCH:-100}
 BENCH_WORKER_MAX_SLOTS=${BENCH_WORKER_MAX_SLOTS:-160}
+BENCH_WF_RUNS=${BENCH_WF_RUNS:-2000}
+BENCH_WF_STEPS=${BENCH_WF_STEPS:-10}
+BENCH_WF_SLOTS_PER_CLIENT=${BENCH_WF_SLOTS_PER_CLIENT:-4}
+BENCH_WF_MAX_SLOTS=${BENCH_WF_MAX_SLOTS:-64}
 CLK_TCK=$(getconf CLK_TCK)
 
 # shellcheck source=SCRIPTDIR/../test/lib/server.sh
@@ -41,12 +50,14 @@ source "$ROOT/test/lib/server.sh"
 
 die() { echo "run_bench: $*" >&2; exit 1; }
 
-# worker_drain runs a C++ program (bench/worker_bench.cpp) linked with the client library.
+# worker_drain and workflow_steps run C++ programs (bench/worker_bench.cpp,
+# bench/workflow_bench.cpp) linked with the client library.
 WORKER_BENCH=$ROOT/bench/build/worker_bench
+WORKFLOW_BENCH=$ROOT/bench/build/workflow_bench
 case " $BENCH_WORKLOADS " in
-  *" worker_drain "*)
+  *" worker_drain "* | *" workflow_steps "*)
     make -s -C "$ROOT/client" >/dev/null || die "building the client library failed"
-    make -s -C "$ROOT/bench" >/dev/null || die "building bench/worker_bench failed"
+    make -s -C "$ROOT/bench" >/dev/null || die "building the bench programs failed"
     ;;
 esac
 
@@ -91,6 +102,28 @@ Workloads (one transaction each):
                 the worker does it over one connection, the bare side over <clients>.
                 Before each side: empty queues (as below), the jobs put in (baton
                 defer_many_v1, bare INSERT ... SELECT), VACUUM ANALYZE, CHECKPOINT.
+  workflow_steps  not pgbench: bench/workflow_bench drives ${BENCH_WF_RUNS} workflow runs of ${BENCH_WF_STEPS} no-op
+                steps each, started beforehand (not timed: baton start_run_v1 per run, which
+                writes the run, its "started" event and its driver job; bare one INSERT ...
+                SELECT of run rows and their "started" history rows), to completion. The clock
+                runs from the first step in hand until every run is completed; steps/s = runs x
+                steps / that time (the log line also gives runs/s). baton: one baton::Worker on
+                queue bench_wf (keep_succeeded => false), slots = clients x ${BENCH_WF_SLOTS_PER_CLIENT} (at most
+                ${BENCH_WF_MAX_SLOTS}), the workflow registered (no snapshots), its body ${BENCH_WF_STEPS} steps each
+                returning {"i": k}; per run: fetch of the driver job (batched), claim_run_v1,
+                load_run_v1, one record_step_v1 per step (history row, run_steps row, run row
+                updated; fence, lease and order checked), complete_run_v1 (with a "completed"
+                event), the driver job's finish (batched), each its own transaction. bare:
+                <clients> threads, each with its own libpq connection and prepared
+                statements, loop: claim one bare.runs row (UPDATE ... WHERE id = (SELECT ...
+                LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING), per step one statement (a CTE:
+                INSERT a bare.run_history row (run_id, seq, 'step', payload) and UPDATE the
+                run row's last_seq), then a completing UPDATE, each its own transaction. So
+                both commit one history row and one run-row update per step; baton's extra
+                per-step row, checks and per-run driver job are its own overhead, and it has
+                up to ${BENCH_WF_SLOTS_PER_CLIENT}x as many runs (and connections) at once as the bare side
+                (BENCH_WF_SLOTS_PER_CLIENT=1 for the same). Before each side: empty tables, the
+                runs put in, VACUUM ANALYZE, CHECKPOINT.
 jobs/s = transactions/s x jobs per transaction (worker_drain: jobs / drain time). Both queues are emptied (TRUNCATE, VACUUM
 ANALYZE, CHECKPOINT) before every run. baton's queue has notify => true, but baton sends NOTIFY only while a worker waits
 (await_work_v1), which none does here; the bare queue does not notify.
@@ -99,7 +132,9 @@ backends that exited during the run) over the run, divided by the jobs done (wor
 over the whole drain program, so also its connections' start and end: slots + 2 for the
 worker, clients for the bare side, plus one to check the queue is empty; each worker
 connection, with the client's version handshake, costs the server about 7 ms of CPU, so 100
-slots add some 14 us per job of 50,000: raise BENCH_WORKER_JOBS to thin it out).
+slots add some 14 us per job of 50,000: raise BENCH_WORKER_JOBS to thin it out;
+workflow_steps: per step, over the whole program the same way, slots + 2 connections for the
+worker, clients for the bare side, plus a few to check the tables).
 Host: $(nproc) CPUs; other load on the machine shows up as noise.
 
 EOF
@@ -122,6 +157,8 @@ CREATE EXTENSION baton;
 -- succeeded jobs. And a queue with baton's default, which keeps every job's history.
 SELECT baton.create_queue_v1('bench', notify => true, keep_succeeded => false);
 SELECT baton.create_queue_v1('bench_keep', notify => true);
+-- workflow_steps: the driver jobs' queue (a finished driver job is deleted).
+SELECT baton.create_queue_v1('bench_wf', notify => true, keep_succeeded => false);
 
 CREATE SCHEMA bare;
 CREATE TABLE bare.jobs (
@@ -139,6 +176,30 @@ CREATE TABLE bare.jobs (
 -- The claim walks this index in claim order; finished jobs are deleted, so it stays small.
 CREATE INDEX jobs_ready_idx ON bare.jobs (queue, priority DESC, run_at, id)
   WHERE status = 'waiting';
+-- workflow_steps: a bare run (claimed like a job) and its append-only history.
+CREATE TABLE bare.runs (
+  id           bigserial PRIMARY KEY,
+  status       text NOT NULL DEFAULT 'waiting',
+  input        jsonb NOT NULL DEFAULT '{}',
+  output       jsonb,
+  attempts     integer NOT NULL DEFAULT 0,
+  locked_by    text,
+  locked_until timestamptz,
+  last_seq     bigint NOT NULL DEFAULT 0,
+  steps        integer NOT NULL DEFAULT 0,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  finished_at  timestamptz
+);
+CREATE INDEX runs_waiting_idx ON bare.runs (id) WHERE status = 'waiting';
+CREATE TABLE bare.run_history (
+  run_id  bigint NOT NULL REFERENCES bare.runs (id),
+  seq     bigint NOT NULL,
+  at      timestamptz NOT NULL DEFAULT now(),
+  kind    text NOT NULL,
+  payload jsonb NOT NULL DEFAULT '{}',
+  PRIMARY KEY (run_id, seq)
+);
 SQL
 
 # ----------------------------------------------------------------------------------------
@@ -212,6 +273,13 @@ jobs_per_tx() { case $1 in cycle_batch*) echo 100 ;; *) echo 1 ;; esac; }
 reset_queues() {
   "${PSQL[@]}" -c "TRUNCATE baton.jobs, baton.jobs_finished, bare.jobs" \
     -c "VACUUM ANALYZE baton.jobs, baton.jobs_finished, bare.jobs" -c "CHECKPOINT"
+}
+
+# workflow_steps: also empties the runs and their histories (both sides).
+WF_TABLES="baton.run_history, baton.run_steps, baton.run_snapshots, baton.runs, bare.run_history, bare.runs"
+reset_workflows() {
+  "${PSQL[@]}" -c "TRUNCATE baton.jobs, baton.jobs_finished, $WF_TABLES" \
+    -c "VACUUM ANALYZE baton.jobs, baton.jobs_finished, $WF_TABLES" -c "CHECKPOINT"
 }
 
 # Waits (up to 5 s) until no client backend is left, so the CPU reading sees every backend
@@ -306,6 +374,39 @@ run_drain() {
     "$RUN_CPU_US"
 }
 
+# run_workflow SIDE CLIENTS -> sets RUN_JOBS_S (steps/s) and RUN_CPU_US (per step)
+# (workflow_steps; tables empty)
+run_workflow() {
+  local side=$1 clients=$2
+  local log=$WORK/workflow_steps_${side}_${clients}.log rc=0 t0 t1 line
+  "$WORKFLOW_BENCH" fill "$side" --runs "$BENCH_WF_RUNS" --steps "$BENCH_WF_STEPS" \
+    >"$log.fill" 2>&1 || {
+    cat "$log.fill" >&2
+    die "workflow_bench fill failed for $side"
+  }
+  "${PSQL[@]}" -c "VACUUM ANALYZE baton.jobs, $WF_TABLES" -c "CHECKPOINT"
+  wait_backends_gone
+  t0=$(server_ticks)
+  "$WORKFLOW_BENCH" run "$side" --runs "$BENCH_WF_RUNS" --steps "$BENCH_WF_STEPS" \
+    --clients "$clients" --slots-per-client "$BENCH_WF_SLOTS_PER_CLIENT" \
+    --max-slots "$BENCH_WF_MAX_SLOTS" >"$log" 2>&1 || rc=$?
+  wait_backends_gone
+  t1=$(server_ticks)
+  line=$(grep '^WORKFLOW ' "$log" || true)
+  if [ "$rc" -ne 0 ] || [ -z "$line" ]; then
+    cat "$log" >&2
+    die "workflow_bench run failed for $side at $clients clients (exit $rc)"
+  fi
+  RUN_JOBS_S=$(sed -n 's/.* steps_per_s=\([0-9]*\) .*/\1/p' <<<"$line")
+  [ -n "$RUN_JOBS_S" ] || die "cannot parse workflow_bench output: $line"
+  RUN_CPU_US=$(awk -v d="$((t1 - t0))" -v hz="$CLK_TCK" -v n="$((BENCH_WF_RUNS * BENCH_WF_STEPS))" \
+    'BEGIN { printf "%.1f", d * 1e6 / hz / n }')
+  printf '  %-24s %-5s clients=%-3s %7d steps/s  %s  cpu %s us/step\n' workflow_steps "$side" \
+    "$clients" "$RUN_JOBS_S" \
+    "$(sed 's/^WORKFLOW side=[a-z]* clients=[0-9]* //; s/ steps_per_s=[0-9]*//' <<<"$line")" \
+    "$RUN_CPU_US"
+}
+
 RESULTS=()
 CPUS=()
 # compare WORKLOAD CLIENTS [noreset]: baton then bare, each from empty queues.
@@ -321,7 +422,9 @@ compare() {
   local -a baton=() baton_cpu=() bare=() bare_cpu=()
   for ((round = 1; round <= BENCH_ROUNDS; round++)); do
     for side in $([ $((round % 2)) = 1 ] && echo "baton bare" || echo "bare baton"); do
-      if [ -n "$noreset" ]; then
+      if [ "$workload" = workflow_steps ]; then
+        reset_workflows
+      elif [ -n "$noreset" ]; then
         "${PSQL[@]}" -c "TRUNCATE bare.jobs" -c "VACUUM ANALYZE baton.jobs, bare.jobs" \
           -c "CHECKPOINT"
       else
@@ -329,6 +432,8 @@ compare() {
       fi
       if [ "$workload" = worker_drain ]; then
         run_drain "$side" "$clients"
+      elif [ "$workload" = workflow_steps ]; then
+        run_workflow "$side" "$clients"
       else
         run_one "$workload" "$side" "$clients"
       fi
@@ -346,7 +451,9 @@ compare() {
              (b > 0 ? sprintf("%.2f", a / b) : "nan") }')")
   local cpu_a cpu_b
   cpu_a=$(median "${baton_cpu[@]}") cpu_b=$(median "${bare_cpu[@]}")
-  CPUS+=("CPU $workload clients=$clients cpu_us_per_job_baton=$cpu_a cpu_us_per_job_bare=$cpu_b")
+  local unit=job
+  [ "$workload" != workflow_steps ] || unit=step
+  CPUS+=("CPU $workload clients=$clients cpu_us_per_${unit}_baton=$cpu_a cpu_us_per_${unit}_bare=$cpu_b")
 }
 
 # fetch_v1 on one queue takes the direct path: no statement, a walk of jobs_ready_idx from
