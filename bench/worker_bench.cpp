@@ -31,7 +31,9 @@
 #include <baton/client.h>
 #include <baton/worker.h>
 #include <libpq-fe.h>
+
 #include <sys/resource.h>
+#include "bench_support.h"
 
 #include <algorithm>
 #include <atomic>
@@ -50,7 +52,14 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::Conn;
+using bench::exec;
+using bench::expect;
+using bench::process_cpu_seconds;
+using bench::query_long;
+using bench::Result;
+using bench::seconds_between;
 
 constexpr const char* kQueue = "bench";
 constexpr const char* kTask = "noop";
@@ -110,67 +119,6 @@ Options parse(int argc, char** argv) {
   }
   if (o.batch > 1000) usage("--batch must be at most 1000 (the worker's max_batch)");
   return o;
-}
-
-// User + system CPU time of this process so far, in seconds.
-double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-double seconds_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-// ---- libpq, for the bare side ---------------------------------------------------------------
-
-class Conn {
- public:
-  Conn() : c_(PQconnectdb("")) {
-    if (PQstatus(c_) != CONNECTION_OK) {
-      std::string msg = PQerrorMessage(c_);
-      PQfinish(c_);
-      throw std::runtime_error("connect: " + msg);
-    }
-  }
-  ~Conn() { PQfinish(c_); }
-  Conn(const Conn&) = delete;
-  Conn& operator=(const Conn&) = delete;
-  PGconn* get() const { return c_; }
-
- private:
-  PGconn* c_;
-};
-
-class Result {
- public:
-  explicit Result(PGresult* r) : r_(r) {}
-  ~Result() { PQclear(r_); }
-  Result(const Result&) = delete;
-  Result& operator=(const Result&) = delete;
-  PGresult* get() const { return r_; }
-
- private:
-  PGresult* r_;
-};
-
-void expect(const Conn& conn, const Result& r, ExecStatusType status, const char* what) {
-  if (PQresultStatus(r.get()) != status)
-    throw std::runtime_error(std::string(what) + ": " + PQerrorMessage(conn.get()));
-}
-
-void exec(const Conn& conn, const std::string& sql, ExecStatusType status) {
-  Result r(PQexec(conn.get(), sql.c_str()));
-  expect(conn, r, status, sql.c_str());
-}
-
-long count_jobs(const std::string& sql) {
-  Conn conn;
-  Result r(PQexec(conn.get(), sql.c_str()));
-  expect(conn, r, PGRES_TUPLES_OK, sql.c_str());
-  return std::atol(PQgetvalue(r.get(), 0, 0));
 }
 
 // ---- fill ---------------------------------------------------------------------------------
@@ -265,7 +213,7 @@ Drained drain_baton(const Options& o) {
   if (!failure.empty()) throw std::runtime_error(failure);
   if (!error.empty()) throw std::runtime_error("worker: " + error);
 
-  const long left = count_jobs("SELECT count(*) FROM baton.jobs WHERE queue = 'bench'");
+  const long left = query_long("SELECT count(*) FROM baton.jobs WHERE queue = 'bench'");
   if (left != 0) throw std::runtime_error(std::to_string(left) + " jobs left in baton's queue");
   if (!started) throw std::runtime_error("the worker ran no job");
   const baton::WorkerStats s = worker.stats();
@@ -363,7 +311,7 @@ Drained drain_bare(const Options& o) {
   if (deleted != o.jobs)
     throw std::runtime_error("bare queue: deleted " + std::to_string(deleted.load()) + " of " +
                              std::to_string(o.jobs) + " jobs");
-  const long left = count_jobs("SELECT count(*) FROM bare.jobs");
+  const long left = query_long("SELECT count(*) FROM bare.jobs");
   if (left != 0) throw std::runtime_error(std::to_string(left) + " jobs left in bare.jobs");
   return Drained{seconds_between(t0, t1), 0, claims.load(), finishes.load()};
 }

@@ -67,7 +67,9 @@
 #include <baton/worker.h>
 #include <baton/workflow.h>
 #include <libpq-fe.h>
+
 #include <sys/resource.h>
+#include "bench_support.h"
 
 #include <algorithm>
 #include <atomic>
@@ -86,7 +88,14 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::Conn;
+using bench::exec;
+using bench::expect;
+using bench::process_cpu_seconds;
+using bench::query_long;
+using bench::Result;
+using bench::seconds_between;
 
 constexpr const char* kQueue = "bench_wf";
 constexpr const char* kWorkflow = "bench_steps";
@@ -150,68 +159,6 @@ Options parse(int argc, char** argv) {
   }
   if (o.steps > 10000) usage("--steps must be at most 10000");
   return o;
-}
-
-// User + system CPU time of this process so far, in seconds.
-double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-double seconds_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-// ---- libpq ----------------------------------------------------------------------------------
-
-class Conn {
- public:
-  Conn() : c_(PQconnectdb("")) {
-    if (PQstatus(c_) != CONNECTION_OK) {
-      std::string msg = PQerrorMessage(c_);
-      PQfinish(c_);
-      throw std::runtime_error("connect: " + msg);
-    }
-  }
-  ~Conn() { PQfinish(c_); }
-  Conn(const Conn&) = delete;
-  Conn& operator=(const Conn&) = delete;
-  PGconn* get() const { return c_; }
-
- private:
-  PGconn* c_;
-};
-
-class Result {
- public:
-  explicit Result(PGresult* r) : r_(r) {}
-  ~Result() { PQclear(r_); }
-  Result(const Result&) = delete;
-  Result& operator=(const Result&) = delete;
-  PGresult* get() const { return r_; }
-
- private:
-  PGresult* r_;
-};
-
-void expect(const Conn& conn, const Result& r, ExecStatusType status, const char* what) {
-  if (PQresultStatus(r.get()) != status)
-    throw std::runtime_error(std::string(what) + ": " + PQerrorMessage(conn.get()));
-}
-
-void exec(const Conn& conn, const std::string& sql, ExecStatusType status) {
-  Result r(PQexec(conn.get(), sql.c_str()));
-  expect(conn, r, status, sql.c_str());
-}
-
-// The first column of the first row of a query, as a number.
-long query_long(const std::string& sql) {
-  Conn conn;
-  Result r(PQexec(conn.get(), sql.c_str()));
-  expect(conn, r, PGRES_TUPLES_OK, sql.c_str());
-  return std::atol(PQgetvalue(r.get(), 0, 0));
 }
 
 // ---- the workflow -----------------------------------------------------------------------------
