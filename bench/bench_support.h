@@ -2,13 +2,16 @@
 // RAII wrappers of libpq for their bare-SQL sides (connections from the PG* environment).
 #pragma once
 
+#include <baton/worker.h>
 #include <libpq-fe.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace bench {
 
@@ -72,6 +75,54 @@ inline long query_long(const std::string& sql) {
   Result r(PQexec(conn.get(), sql.c_str()));
   expect(conn, r, PGRES_TUPLES_OK, sql.c_str());
   return std::atol(PQgetvalue(r.get(), 0, 0));
+}
+
+// Runs `worker` on a thread of its own until it has reported `jobs` jobs succeeded; returns
+// when that was seen (polled every 200 µs), then stops the worker and joins it. Throws if a
+// job failed or lost its lease, if run() returned early, or after `timeout`. `noun` names
+// the jobs in the messages.
+inline Clock::time_point run_worker_until(baton::Worker& worker, long jobs, Clock::duration timeout,
+                                          const std::string& noun) {
+  std::string error;
+  std::atomic<bool> returned{false};
+  std::thread runner([&] {
+    try {
+      worker.run();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    returned = true;
+  });
+  const Clock::time_point deadline = Clock::now() + timeout;
+  Clock::time_point done;
+  std::string failure;
+  for (;;) {
+    const baton::WorkerStats s = worker.stats();
+    if (s.succeeded >= static_cast<unsigned long long>(jobs)) {
+      done = Clock::now();
+      break;
+    }
+    if (s.failed != 0 || s.lease_lost != 0) {
+      failure = "the worker reported " + std::to_string(s.failed) + " failed and " +
+                std::to_string(s.lease_lost) + " lost " + noun;
+      break;
+    }
+    if (returned) {
+      failure = "the worker stopped early: " + error;
+      break;
+    }
+    if (Clock::now() > deadline) {
+      failure = "timed out with " + std::to_string(s.succeeded) + " of " + std::to_string(jobs) +
+                " " + noun + " done";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  worker.stop();
+  runner.join();
+  if (!failure.empty()) throw std::runtime_error(failure);
+  if (!error.empty()) throw std::runtime_error("worker: " + error);
+  return done;
 }
 
 }  // namespace bench

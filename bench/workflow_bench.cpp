@@ -241,46 +241,7 @@ Ran run_baton(const Options& o) {
   baton::Worker worker(cfg);
   worker.workflow(make_workflow(o.steps, &started, &once, &t0));
 
-  std::string error;
-  std::atomic<bool> returned{false};
-  std::thread runner([&] {
-    try {
-      worker.run();
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    returned = true;
-  });
-
-  const Clock::time_point deadline = Clock::now() + kTimeout;
-  Clock::time_point t1;
-  std::string failure;
-  for (;;) {
-    const baton::WorkerStats s = worker.stats();
-    if (s.succeeded >= static_cast<unsigned long long>(o.runs)) {
-      t1 = Clock::now();
-      break;
-    }
-    if (s.failed != 0 || s.lease_lost != 0) {
-      failure = "the worker reported " + std::to_string(s.failed) + " failed and " +
-                std::to_string(s.lease_lost) + " lost driver jobs";
-      break;
-    }
-    if (returned) {
-      failure = "the worker stopped early: " + error;
-      break;
-    }
-    if (Clock::now() > deadline) {
-      failure = "timed out with " + std::to_string(s.succeeded) + " of " + std::to_string(o.runs) +
-                " runs done";
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  worker.stop();
-  runner.join();
-  if (!failure.empty()) throw std::runtime_error(failure);
-  if (!error.empty()) throw std::runtime_error("worker: " + error);
+  const Clock::time_point t1 = bench::run_worker_until(worker, o.runs, kTimeout, "driver jobs");
   if (!started) throw std::runtime_error("the worker ran no step");
 
   const std::string w = std::string("'") + kWorkflow + "'";
